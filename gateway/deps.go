@@ -56,6 +56,8 @@ type CaseRequest struct {
 	RiskScore  int64
 	// Origin names what the request was ("check", "ledger:<op id>", ...).
 	Origin string
+	// RequestedBy is the caller who asked; they may not approve the case.
+	RequestedBy string
 }
 
 // HoldChecker reports reconciliation holds on wallets.

@@ -1,0 +1,141 @@
+package decisionlog
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate applies the decision log's migrations; it is idempotent.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS decisionlog_schema_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("decisionlog: migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		var done bool
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM decisionlog_schema_migrations WHERE name=$1)`, n).Scan(&done); err != nil {
+			return fmt.Errorf("decisionlog: migrate %s: %w", n, err)
+		}
+		if done {
+			continue
+		}
+		sqlText, err := migrations.ReadFile(n)
+		if err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, string(sqlText)); err != nil {
+			return fmt.Errorf("decisionlog: migrate %s: %w", n, err)
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO decisionlog_schema_migrations (name) VALUES ($1) ON CONFLICT DO NOTHING`, n); err != nil {
+			return fmt.Errorf("decisionlog: migrate %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// PGSink stores the log in PostgreSQL. Writers from several replicas
+// serialise on the single head row, so the chain stays linear.
+type PGSink struct{ pool *pgxpool.Pool }
+
+// NewPGSink returns a sink on pool; run Migrate first.
+func NewPGSink(pool *pgxpool.Pool) *PGSink { return &PGSink{pool: pool} }
+
+// AppendBatch implements Sink.
+func (s *PGSink) AppendBatch(ctx context.Context, entries []Entry) ([]Entry, error) {
+	out := make([]Entry, len(entries))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var seq int64
+		var prev string
+		if err := tx.QueryRow(ctx, `SELECT seq, hash FROM decisionlog_head WHERE id=1 FOR UPDATE`).Scan(&seq, &prev); err != nil {
+			return err
+		}
+		rows := make([][]any, 0, len(entries))
+		for i, e := range entries {
+			seq++
+			e.Seq = seq
+			e.PrevHash = prev
+			e.Hash = ComputeHash(prev, e)
+			b, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, []any{e.Seq, e.Kind, e.DecisionID, b, e.PrevHash, e.Hash})
+			prev = e.Hash
+			out[i] = e
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"decisionlog_entries"}, []string{"seq", "kind", "decision_id", "body", "prev_hash", "hash"}, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE decisionlog_head SET seq=$1, hash=$2 WHERE id=1`, seq, prev)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decisionlog: pg append: %w", err)
+	}
+	return out, nil
+}
+
+// Get implements Sink.
+func (s *PGSink) Get(ctx context.Context, id string) ([]Entry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT body FROM decisionlog_entries WHERE decision_id=$1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("decisionlog: pg get %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		var e Entry
+		if err := json.Unmarshal(b, &e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrNotFound
+	}
+	return out, nil
+}
+
+// Scan implements Sink.
+func (s *PGSink) Scan(ctx context.Context, fn func(Entry) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT body FROM decisionlog_entries ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("decisionlog: pg scan: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return err
+		}
+		var e Entry
+		if err := json.Unmarshal(b, &e); err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
