@@ -109,6 +109,8 @@ type Logger struct {
 	mu      sync.Mutex
 	pending map[string]Entry
 	done    chan struct{}
+	closeMu sync.RWMutex
+	closed  bool
 	dropped prometheus.Counter
 	written prometheus.Counter
 	errs    prometheus.Counter
@@ -144,6 +146,12 @@ func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) 
 
 // Append queues e. It never does I/O on the caller's goroutine.
 func (l *Logger) Append(e Entry) {
+	l.closeMu.RLock()
+	defer l.closeMu.RUnlock()
+	if l.closed {
+		l.dropped.Inc()
+		return
+	}
 	l.mu.Lock()
 	if e.Kind == "decision" || e.Kind == "" {
 		e.Kind = "decision"
@@ -241,7 +249,16 @@ func (l *Logger) run() {
 }
 
 // Close flushes queued entries and stops the writer.
+// It is safe to call more than once; entries appended after Close are
+// counted as dropped.
 func (l *Logger) Close() {
+	l.closeMu.Lock()
+	if l.closed {
+		l.closeMu.Unlock()
+		return
+	}
+	l.closed = true
 	close(l.queue)
+	l.closeMu.Unlock()
 	<-l.done
 }
