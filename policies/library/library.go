@@ -1,0 +1,15 @@
+package library
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed rego
+var files embed.FS
+
+// FS returns the shipped policy pack: rego/*.rego (with *_test.rego beside
+// each file) and cel/*.yaml.
+func FS() fs.FS {
+	return files
+}

@@ -1,0 +1,38 @@
+# AML: score bands (review at review_score, default 40; escalate at
+# escalate_score, default 80) and the amount against the investor's expected
+# range (more than 3x reviews, more than 6x escalates). Dynamic scope.
+package clearance
+
+review_score := input.asset.review_score if {
+	input.asset.review_score > 0
+} else := 40
+
+escalate_score := input.asset.escalate_score if {
+	input.asset.escalate_score > 0
+} else := 80
+
+aml_subjects["recipient"] := input.to if investor_recipient
+
+aml_subjects["sender"] := input.from if investor_sender
+
+dynamic_review contains limit_reason("AML_ESCALATE", sprintf("%s AML score requires escalation", [side]), "rego/aml/score", p.aml.score, escalate_score) if {
+	some side, p in aml_subjects
+	p.aml.score >= escalate_score
+}
+
+dynamic_review contains limit_reason("AML_REVIEW", sprintf("%s AML score requires review", [side]), "rego/aml/score", p.aml.score, review_score) if {
+	some side, p in aml_subjects
+	p.aml.score >= review_score
+	p.aml.score < escalate_score
+}
+
+dynamic_review contains limit_reason("AML_AMOUNT_ESCALATE", sprintf("amount is more than 6x the %s expected range", [side]), "rego/aml/amount", p.aml.amount_ratio_pct, 600) if {
+	some side, p in aml_subjects
+	p.aml.amount_ratio_pct > 600
+}
+
+dynamic_review contains limit_reason("AML_AMOUNT_ABOVE_EXPECTED", sprintf("amount is more than 3x the %s expected range", [side]), "rego/aml/amount", p.aml.amount_ratio_pct, 300) if {
+	some side, p in aml_subjects
+	p.aml.amount_ratio_pct > 300
+	p.aml.amount_ratio_pct <= 600
+}
