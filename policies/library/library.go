@@ -5,7 +5,7 @@ import (
 	"io/fs"
 )
 
-//go:embed rego
+//go:embed rego cel
 var files embed.FS
 
 // FS returns the shipped policy pack: rego/*.rego (with *_test.rego beside

@@ -49,7 +49,7 @@ func CompileFiles(ctx context.Context, files *Files) (*Bundle, error) {
 		return nil, err
 	}
 	b.cel = cel
-	if b.rego == nil && b.cel == nil {
+	if b.rego == nil && len(files.CEL) == 0 {
 		return nil, &policies.Error{Code: "compile_error", Err: fmt.Errorf("pack has no Rego modules and no CEL rules")}
 	}
 	return b, nil
