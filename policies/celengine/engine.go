@@ -30,7 +30,7 @@ const (
 	// MaxConditionLength bounds an inline condition's expression text.
 	MaxConditionLength = 4096
 	// MaxConditions bounds the inline conditions of one asset.
-	MaxConditions = 64
+	MaxConditions  = 64
 	interruptEvery = 100
 )
 
