@@ -547,6 +547,125 @@ func testConcurrency(t *testing.T, e *Env) {
 	}
 }
 
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: got %v, want %v", what, err, want)
+	}
+}
+
 func testRevenue(t *testing.T, e *Env) {
-	t.Skip("revenue: see revenue suite")
+	l := e.Ledger
+	e.Fund(t, map[string]int64{Alice: 2000, Alice2: 1500, Bob: 500}) // 4000 shares... plus none else
+	t0 := e.Clock.Now()
+	rd, err := l.CreateRound(ctx, ledger.CreateRoundRequest{Meta: m("rc1"), AssetID: Asset, Token: "USDC", Amount: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd.Commission != 50 || rd.TotalAmount != 9950 || rd.TotalShares != 4000 || !rd.ClaimableFrom.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("round: %+v", rd)
+	}
+	// Shares are snapshotted: a transfer after the record date changes nothing.
+	must(t)(l.Transfer(ctx, ledger.TransferRequest{Meta: m("tx-after"), AssetID: Asset, From: Bob, To: Alice, Amount: 500}))
+	e.Clock.Set(t0.Add(43199 * time.Second))
+	_, err = l.CreateRound(ctx, ledger.CreateRoundRequest{Meta: m("rc2"), AssetID: Asset, Token: "USDC", Amount: 10})
+	wantErr(t, "too soon", err, ledger.ErrDistributionTooSoon)
+	e.Clock.Set(t0.Add(3599 * time.Second))
+	_, err = l.Claim(ctx, ledger.ClaimRequest{Meta: m("cl0"), AssetID: Asset, RoundID: rd.ID, Wallet: Alice})
+	wantErr(t, "claims not open", err, ledger.ErrClaimsNotOpenYet)
+	e.Clock.Set(t0.Add(3600 * time.Second))
+	cl, err := l.Claim(ctx, ledger.ClaimRequest{Meta: m("cl1"), AssetID: Asset, RoundID: rd.ID, Wallet: Alice})
+	if err != nil || cl.Status != ledger.ClaimClaimed || cl.Amount != 4975 {
+		t.Fatalf("claim alice: %+v %v", cl, err)
+	}
+	_, err = l.Claim(ctx, ledger.ClaimRequest{Meta: m("cl1b"), AssetID: Asset, RoundID: rd.ID, Wallet: Alice})
+	wantErr(t, "second claim", err, ledger.ErrAlreadyClaimed)
+	if again, _ := l.Claim(ctx, ledger.ClaimRequest{Meta: m("cl1"), AssetID: Asset, RoundID: rd.ID, Wallet: Alice}); !again.Replayed || again.Amount != 4975 {
+		t.Errorf("claim replay: %+v", again)
+	}
+	// Floor: 1500/4000 * 9950 = 3731.25 -> 3731.
+	cl, _ = l.Claim(ctx, ledger.ClaimRequest{Meta: m("cl2"), AssetID: Asset, RoundID: rd.ID, Wallet: Alice2})
+	if cl.Amount != 3731 {
+		t.Errorf("floor: %d", cl.Amount)
+	}
+	// A denied holder is withheld, then released once reinstated.
+	e.Clearer.Script(Rule{Action: policies.ActionDistribution, Wallet: Bob, Effect: policies.Deny, Reasons: []policies.Reason{{Code: "SANCTIONS_FLAGGED"}}})
+	cl, err = l.Claim(ctx, ledger.ClaimRequest{Meta: m("cl3"), AssetID: Asset, RoundID: rd.ID, Wallet: Bob})
+	if err != nil || cl.Status != ledger.ClaimWithheld || cl.Reasons[0].Code != "SANCTIONS_FLAGGED" {
+		t.Fatalf("withheld: %+v %v", cl, err)
+	}
+	e.Clearer.Script()
+	cl, err = l.Claim(ctx, ledger.ClaimRequest{Meta: m("cl4"), AssetID: Asset, RoundID: rd.ID, Wallet: Bob})
+	if err != nil || cl.Status != ledger.ClaimClaimed || cl.Amount != 1243 {
+		t.Fatalf("released: %+v %v", cl, err)
+	}
+	got, _ := l.Round(ctx, Asset, rd.ID)
+	if got.TotalClaimed != 4975+3731+1243 || got.TotalClaimed > got.TotalAmount {
+		t.Errorf("total_claimed %d", got.TotalClaimed)
+	}
+	_, err = l.ReclaimRound(ctx, ledger.ReclaimRequest{Meta: m("rr0"), AssetID: Asset, RoundID: rd.ID})
+	wantErr(t, "reclaim early", err, ledger.ErrRoundNotExpired)
+	e.Clock.Set(rd.ExpiresAt)
+	_, err = l.Claim(ctx, ledger.ClaimRequest{Meta: m("cl5"), AssetID: Asset, RoundID: rd.ID, Wallet: Alice2})
+	wantErr(t, "expired", err, ledger.ErrRoundExpired)
+	got, err = l.ReclaimRound(ctx, ledger.ReclaimRequest{Meta: m("rr1"), AssetID: Asset, RoundID: rd.ID})
+	if err != nil || got.Reclaimed != 1 {
+		t.Fatalf("reclaim dust: %+v %v", got, err)
+	}
+	_, err = l.ReclaimRound(ctx, ledger.ReclaimRequest{Meta: m("rr2"), AssetID: Asset, RoundID: rd.ID})
+	wantErr(t, "reclaim twice", err, ledger.ErrNothingToReclaim)
+
+	// Schedules.
+	_, err = l.TriggerSchedule(ctx, ledger.AssetRequest{Meta: m("tr0"), AssetID: Asset})
+	wantErr(t, "not configured", err, ledger.ErrScheduleNotConfigured)
+	first := e.Clock.Now().Add(24 * time.Hour)
+	_, err = l.SetSchedule(ctx, ledger.ScheduleRequest{Meta: m("ss0"), AssetID: Asset, First: first, Interval: 60, Total: 2, Token: "USDC", Amount: 100})
+	wantErr(t, "interval below min_interval", err, ledger.ErrInvalidScheduleConfig)
+	if _, err := l.SetSchedule(ctx, ledger.ScheduleRequest{Meta: m("ss1"), AssetID: Asset, First: first, Interval: 86400, Total: 2, Token: "USDC", Amount: 100}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.TriggerSchedule(ctx, ledger.AssetRequest{Meta: m("tr1"), AssetID: Asset})
+	wantErr(t, "not due", err, ledger.ErrScheduledDistributionNotDue)
+	for i := range 2 {
+		e.Clock.Set(first.Add(time.Duration(i) * 24 * time.Hour))
+		if _, err := l.TriggerSchedule(ctx, ledger.AssetRequest{Meta: m(fmt.Sprint("tr-ok-", i)), AssetID: Asset}); err != nil {
+			t.Fatalf("trigger %d: %v", i, err)
+		}
+	}
+	e.Clock.Advance(24 * time.Hour)
+	_, err = l.TriggerSchedule(ctx, ledger.AssetRequest{Meta: m("tr3"), AssetID: Asset})
+	wantErr(t, "completed", err, ledger.ErrScheduleCompleted)
+	if _, err := l.DisableSchedule(ctx, ledger.AssetRequest{Meta: m("off"), AssetID: Asset}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.TriggerSchedule(ctx, ledger.AssetRequest{Meta: m("tr4"), AssetID: Asset})
+	wantErr(t, "disabled", err, ledger.ErrScheduleNotEnabled)
+	if rounds, _ := l.Rounds(ctx, Asset, 0, 0); len(rounds) != 3 {
+		t.Errorf("rounds: %d", len(rounds))
+	}
+	// V1 push: all or nothing.
+	e.Fund(t, map[string]int64{Bob: 10})
+	e.Clearer.Script(Rule{Action: policies.ActionDistribution, Wallet: Bob, Effect: policies.Deny})
+	before, _ := l.RevenueBalance(ctx, Asset, "EUR", Alice)
+	if _, err := l.PushRevenue(ctx, ledger.PushRequest{Meta: m("push1"), AssetID: Asset, Token: "EUR", Amount: 1000}); !errors.Is(err, ledger.ErrRejected) {
+		t.Errorf("push with a denied holder: %v", err)
+	}
+	if after, _ := l.RevenueBalance(ctx, Asset, "EUR", Alice); after != before {
+		t.Errorf("push paid despite a denial")
+	}
+	e.Clearer.Script()
+	pr, err := l.PushRevenue(ctx, ledger.PushRequest{Meta: m("push2"), AssetID: Asset, Token: "EUR", Amount: 1000})
+	if err != nil || pr.Commission != 5 || pr.TotalPaid > 995 || len(pr.Payments) != 3 {
+		t.Errorf("push: %+v %v", pr, err)
+	}
+	evs, _, _ := l.Events(ctx, Asset, "", 0, 1000)
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		seen[ev.Type] = true
+	}
+	for _, typ := range []string{"dist_created", "claimed", "schedule_set", "sched_off", "sched_dist", "reclaimed"} {
+		if !seen[typ] {
+			t.Errorf("no %s event", typ)
+		}
+	}
 }
