@@ -57,13 +57,21 @@ func (x *Decider) Eligibility(ctx context.Context, assetID, wallet string, at ti
 		out.ReceiveReasons, out.SendReasons = reason, reason
 		return out, nil
 	}
+	// The question is about a TRANSFER, asked one side at a time: receiving
+	// is evaluated as the recipient-only action (ISSUANCE) and sending as
+	// the sender-only action (BURN), with the TRANSFER pause flags.
 	party := in.To
+	paused := transferPause(in.Asset.PausedActions)
 	recv := *in
+	recv.Action = policies.ActionIssuance
 	recv.From, recv.FromWallet = nil, ""
 	recv.To = party
+	recv.Asset.PausedActions = swapPause(paused, policies.ActionIssuance)
 	send := *in
+	send.Action = policies.ActionBurn
 	send.To, send.ToWallet = nil, ""
 	send.From = party
+	send.Asset.PausedActions = swapPause(paused, policies.ActionBurn)
 	eval := func(p *policies.Input) (bool, []policies.Reason) {
 		res, err := eng.Evaluate(ctx, p, policies.ScopeStatic)
 		if err != nil {
@@ -112,4 +120,22 @@ func (x *Decider) EligibleAt(ctx context.Context, assetID, wallet string, at tim
 		return false, nil, err
 	}
 	return e.CanReceive, e.ReceiveReasons, nil
+}
+
+// transferPause reports whether TRANSFER is paused (or everything is).
+func transferPause(paused []string) bool {
+	for _, p := range paused {
+		if p == string(policies.ActionTransfer) || p == "ALL" {
+			return true
+		}
+	}
+	return false
+}
+
+// swapPause returns pause flags that pause action exactly when TRANSFER is.
+func swapPause(transferPaused bool, action policies.Action) []string {
+	if transferPaused {
+		return []string{string(action)}
+	}
+	return nil
 }
