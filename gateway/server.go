@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -140,6 +141,7 @@ func (s *Server) Start(ctx context.Context) error {
 	for _, svc := range s.services {
 		svc.RegisterGRPC(s.grpc)
 	}
+	reflection.Register(s.grpc) // for grpcurl and other generic clients
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("gateway: listen %s: %w", s.cfg.Listen, err)
