@@ -743,3 +743,6 @@ func (l *Ledger) PendingOperations(ctx context.Context, limit int) ([]Operation,
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Now is the ledger's clock.
+func (l *Ledger) Now() time.Time { return l.clock() }
