@@ -119,7 +119,7 @@ func issueFromError(err error) Issue {
 		if m := fileLine.FindStringSubmatch(pe.Rule); m != nil {
 			is.File = m[1]
 			fmt.Sscan(m[2], &is.Line)
-			is.Message = strings.TrimSpace(strings.TrimPrefix(pe.Rule, m[0])+" "+pe.Err.Error())
+			is.Message = strings.TrimSpace(strings.TrimPrefix(pe.Rule, m[0]) + " " + pe.Err.Error())
 		}
 		return is
 	}

@@ -92,8 +92,8 @@ func TestWatcherRejectsBrokenEdits(t *testing.T) {
 		},
 		{
 			name: "failing pack test", file: "rego/aml_test.rego",
-			old: `{"name": "review band", "patch": {"from": {"aml": {"score": 40}}}, "decision": "REVIEW"`,
-			new: `{"name": "review band", "patch": {"from": {"aml": {"score": 40}}}, "decision": "ALLOW"`,
+			old:      `{"name": "review band", "patch": {"from": {"aml": {"score": 40}}}, "decision": "REVIEW"`,
+			new:      `{"name": "review band", "patch": {"from": {"aml": {"score": 40}}}, "decision": "ALLOW"`,
 			wantCode: "test_failure", wantLoc: "rego/aml_test.rego:",
 		},
 	}
