@@ -213,3 +213,14 @@ func opaCapsWithPrint() *ast.Capabilities {
 	caps.Builtins = append(caps.Builtins, ast.Print)
 	return caps
 }
+
+// CompileTested compiles the pack in fsys and runs its tests, returning the
+// bundle only when it compiled and every test passed: what the Watcher swaps
+// in, for use at start-up.
+func CompileTested(ctx context.Context, fsys fs.FS) (*Bundle, Report, error) {
+	files, err := Load(fsys)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	return compileAndTest(ctx, files)
+}
