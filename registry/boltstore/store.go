@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,6 +44,9 @@ type Store struct {
 	db  *bolt.DB
 	log *slog.Logger
 	bus storecore.Bus
+	// writeMu spans commit and publication so events reach subscribers in
+	// Seq order.
+	writeMu sync.Mutex
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -139,6 +143,8 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx, events *[]regis
 		return err
 	}
 	var events []registry.Event
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error { return fn(tx, &events) })
 	if err != nil {
 		return err

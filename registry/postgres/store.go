@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -69,9 +70,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 
 // Store is a registry.Store on PostgreSQL. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
-	bus  storecore.Bus
+	pool     *pgxpool.Pool
+	log      *slog.Logger
+	bus      storecore.Bus
+	commitMu sync.Mutex
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -267,12 +269,16 @@ func (s *Store) apply(ctx context.Context, ops []op, c registry.Change, allOrNot
 	if err := br.Close(); err != nil {
 		return nil, mapWriteErr(err)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, mapWriteErr(err)
-	}
 	first := last - int64(len(events)) + 1
 	for i := range events {
 		events[i].Seq = first + int64(i)
+	}
+	// Commit and publish under commitMu: the seq row lock orders commits,
+	// and the mutex keeps publication in that order within this process.
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	if err := tx.Commit(ctx); err != nil {
+		return nil, mapWriteErr(err)
 	}
 	s.bus.Publish(events)
 	return outs, nil

@@ -117,6 +117,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ChangePoints", testChangePoints},
 		{"Events", testEvents},
+		{"EventsInSeqOrderUnderConcurrency", testEventsOrdered},
 		{"Upsert", testUpsert},
 		{"UpsertAllOrNothing", testUpsertAtomic},
 	}
@@ -819,5 +820,41 @@ func testUpsertAtomic(t *testing.T, s registry.Store) {
 	res := must(t, ok(s.Upsert(ctx, []registry.Mutation{{Investor: &a}, {Wallet: &w}}, now("atomic"), registry.UpsertOptions{AllOrNothing: true})))
 	if len(res) != 2 || !res[1].Changed {
 		t.Fatalf("atomic batch: %+v", res)
+	}
+}
+
+func testEventsOrdered(t *testing.T, s registry.Store) {
+	ctx := t.Context()
+	var mu sync.Mutex
+	var seqs []int64
+	cancel := s.Subscribe(func(e registry.Event) {
+		mu.Lock()
+		seqs = append(seqs, e.Seq)
+		mu.Unlock()
+	})
+	defer cancel()
+	const writers, each = 4, 5
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := s.CreateInvestor(ctx, Investor(fmt.Sprintf("inv-%d-%d", w, i)), now("x")); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seqs) != writers*each {
+		t.Fatalf("%d events, want %d", len(seqs), writers*each)
+	}
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] != seqs[i-1]+1 {
+			t.Fatalf("events out of order or with gaps: %v", seqs)
+		}
 	}
 }
