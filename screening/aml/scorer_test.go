@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/clearancehq/clearance/gateway"
 	"github.com/clearancehq/clearance/policies"
 	"github.com/clearancehq/clearance/screening/aml"
 )
@@ -328,3 +329,5 @@ func BenchmarkScore(b *testing.B) {
 		})
 	}
 }
+
+var _ gateway.AMLScorer = (*aml.Scorer)(nil)
