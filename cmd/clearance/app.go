@@ -2,22 +2,30 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/clearancehq/clearance/examples/exampledata"
 	"github.com/clearancehq/clearance/gateway"
 	"github.com/clearancehq/clearance/gateway/gen"
+	"github.com/clearancehq/clearance/gateway/ledgersvc"
+	"github.com/clearancehq/clearance/gateway/verdictcache"
 	"github.com/clearancehq/clearance/policies"
-	"github.com/clearancehq/clearance/policies/library"
 	"github.com/clearancehq/clearance/policies/source"
 	"github.com/clearancehq/clearance/registry"
 	"github.com/clearancehq/clearance/registry/ledger"
 	ledgerbolt "github.com/clearancehq/clearance/registry/ledger/boltstore"
 	ledgerpg "github.com/clearancehq/clearance/registry/ledger/pgstore"
+	"github.com/clearancehq/clearance/screening/aml"
+	"github.com/clearancehq/clearance/screening/cases"
+	casesbolt "github.com/clearancehq/clearance/screening/cases/boltstore"
+	casespg "github.com/clearancehq/clearance/screening/cases/pgstore"
 )
 
 // app is the composed gateway: every component, wired in dependency order.
@@ -27,6 +35,9 @@ type app struct {
 	openapi  fs.FS
 	ready    gateway.Readiness
 	closers  closers
+	queue    *cases.Queue
+	ledger   *ledger.Ledger
+	cache    *verdictcache.Cache
 }
 
 func (a *app) Close() { a.closers.Close() }
@@ -38,23 +49,53 @@ type liveEngine struct{ *source.Live }
 func (l liveEngine) Current() policies.Engine { return l.Live.Current() }
 
 // lateClearer lets the ledger ask the decider, which is built after it.
-type lateClearer struct{ dec *gateway.Decider }
+type lateClearer struct {
+	dec *gateway.Decider
+	aml *aml.Scorer
+}
 
 func (c *lateClearer) Clear(ctx context.Context, r ledger.ClearRequest) (ledger.Clearance, error) {
 	if c.dec == nil {
-		return ledger.Clearance{}, fmt.Errorf("gateway not ready")
+		return ledger.Clearance{}, errors.New("gateway not ready")
 	}
 	v, err := c.dec.Check(ctx, gateway.CheckRequest{Action: r.Action, AssetID: r.AssetID, FromWallet: r.From, ToWallet: r.To,
 		Amount: fmt.Sprint(r.Amount), Caller: r.Actor, Origin: r.Origin})
 	if err != nil {
 		return ledger.Clearance{}, err
 	}
+	if v.Decision == policies.Allow && c.aml != nil && v.Input != nil {
+		// Executed movements feed the velocity windows.
+		_ = c.aml.Observe(ctx, v.Input)
+	}
 	return ledger.Clearance{Effect: v.Decision, Reasons: v.Reasons, DecisionID: v.DecisionID, CaseID: v.CaseID}, nil
+}
+
+// escalator adapts the review queue to the gateway's Escalator.
+type escalator struct{ q *cases.Queue }
+
+func (e escalator) OpenCase(ctx context.Context, r gateway.CaseRequest) (string, error) {
+	or := cases.OpenRequest{DecisionID: r.DecisionID, Origin: r.Origin, Reasons: r.Reasons, RiskScore: r.RiskScore, RequestedBy: r.RequestedBy}
+	if in := r.Input; in != nil {
+		or.Action, or.AssetID, or.Amount, or.FromWallet, or.ToWallet = string(in.Action), in.AssetID, in.Amount, in.FromWallet, in.ToWallet
+		if in.From != nil {
+			or.FromInvestor = in.From.Investor.ID
+		}
+		if in.To != nil {
+			or.ToInvestor = in.To.Investor.ID
+		}
+	}
+	c, err := e.q.Open(ctx, or)
+	if err != nil {
+		return "", err
+	}
+	return c.ID, nil
 }
 
 func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, reg prometheus.Registerer) (*app, error) {
 	a := &app{openapi: gen.OpenAPI()}
 	fail := func(err error) (*app, error) { a.Close(); return nil, err }
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.closers = append(a.closers, cancel)
 
 	// Example data on first start of the embedded default.
 	if cfg.Seed && cfg.Store == "embedded" {
@@ -71,11 +112,101 @@ func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, 
 		}
 	}
 
+	// Redis: L2 cache, invalidation fan-out and AML windows.
+	var rdb *redis.Client
+	if cfg.Redis != "" {
+		rdb = redis.NewClient(&redis.Options{Addr: cfg.Redis, DialTimeout: 200 * 1e6, ReadTimeout: 100 * 1e6, WriteTimeout: 100 * 1e6, PoolSize: 32})
+		a.closers = append(a.closers, func() { _ = rdb.Close() })
+	}
+
 	// Policies: the shipped packs, or a watched directory.
-	eng, statusFn, err := buildPolicies(ctx, cfg, logger, reg, a)
+	eng, statusFn, watcher, err := buildPolicies(ctx, cfg, logger, reg)
 	if err != nil {
 		return fail(err)
 	}
+
+	// Verdict cache (static scope only).
+	var vcache gateway.VerdictCache
+	if !cfg.Cache.Disabled {
+		vc := verdictcache.DefaultConfig()
+		vc.L1Size, vc.TTL = cfg.Cache.L1Size, cfg.Cache.TTL
+		if cfg.Cache.RedisTimeout > 0 {
+			vc.RedisTimeout = cfg.Cache.RedisTimeout
+		}
+		var remote verdictcache.Remote
+		if rdb != nil {
+			remote = verdictcache.NewRedis(rdb, cfg.RedisPrefix, vc.RedisTimeout)
+		}
+		c, err := verdictcache.New(vc, remote, logger, reg)
+		if err != nil {
+			return fail(err)
+		}
+		a.cache, vcache = c, c
+		if rdb != nil {
+			go func() {
+				if err := c.RunSubscriber(runCtx, rdb); err != nil && runCtx.Err() == nil {
+					logger.Error("verdict cache subscriber stopped", "err", err)
+				}
+			}()
+		}
+		// Registry changes committed here invalidate this replica and,
+		// through Redis, every other one.
+		cancelSub := st.reg.Subscribe(func(ev registry.Event) { _ = c.Publish(context.WithoutCancel(ctx), ev) })
+		a.closers = append(a.closers, cancelSub)
+		if watcher != nil {
+			watcher.OnSwap(c.OnRevision)
+		}
+	}
+
+	// Screening: lists, precomputed statuses.
+	svc, scr, err := buildScreening(ctx, cfg, st, logger, reg)
+	if err != nil {
+		return fail(err)
+	}
+	if a.cache != nil {
+		a.cache.OnListVersion(svc.ListVersion())
+	}
+
+	// AML scoring with velocity windows (Redis when configured).
+	var windows aml.Windows
+	if rdb != nil {
+		w, err := aml.NewRedisWindows(rdb, aml.RedisConfig{Prefix: cfg.RedisPrefix + ":aml:"})
+		if err != nil {
+			return fail(err)
+		}
+		windows = w
+	} else {
+		w, err := aml.NewMemoryWindows(aml.WindowConfig{})
+		if err != nil {
+			return fail(err)
+		}
+		windows = w
+	}
+	scorer, err := aml.New(aml.DefaultConfig(), windows, logger)
+	if err != nil {
+		return fail(err)
+	}
+
+	// Review queue.
+	var cstore cases.Store
+	if st.pool != nil {
+		s, err := casespg.New(st.pool)
+		if err != nil {
+			return fail(err)
+		}
+		cstore = s
+	} else {
+		s, err := casesbolt.New(st.bolt)
+		if err != nil {
+			return fail(err)
+		}
+		cstore = s
+	}
+	queue, err := cases.New(cstore, cases.Config{FourEyesScore: cfg.Review.FourEyesRisk, SLA: cfg.Review.SLA, Expiry: cfg.Review.Expiry}, logger)
+	if err != nil {
+		return fail(err)
+	}
+	a.queue = queue
 
 	// Reference ledger: holdings, holder counts and reconciliation holds.
 	var lstore ledger.Store
@@ -92,11 +223,12 @@ func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, 
 		}
 		lstore = s
 	}
-	clr := &lateClearer{}
+	clr := &lateClearer{aml: scorer}
 	led, err := ledger.New(lstore, st.reg, clr, ledger.Options{Logger: logger})
 	if err != nil {
 		return fail(err)
 	}
+	a.ledger = led
 
 	dlog, err := newDecisionLog(ctx, st, logger, reg)
 	if err != nil {
@@ -105,7 +237,8 @@ func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, 
 	a.closers = append(a.closers, dlog.Close)
 
 	dec, err := gateway.NewDecider(gateway.Deps{
-		Registry: st.reg, Engine: eng, Holdings: led, Holds: led, Log: dlog, Logger: logger, Timeout: cfg.DecisionTimeout,
+		Registry: st.reg, Engine: eng, Holdings: led, Holds: led, Screener: scr, AML: scorer, Escalator: escalator{queue},
+		Cache: vcache, Log: dlog, Logger: logger, Timeout: cfg.DecisionTimeout,
 	}, reg)
 	if err != nil {
 		return fail(err)
@@ -113,30 +246,75 @@ func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, 
 	clr.dec = dec
 	a.decider = dec
 
+	// Settling a case settles the request: the decision log records the
+	// final outcome, and a parked ledger operation executes or is cancelled.
+	if err := queue.AddSettler("decisionlog", func(ctx context.Context, c cases.Case) error {
+		final := policies.Deny
+		if c.Status == cases.StatusApproved {
+			final = policies.Allow
+		}
+		return dec.Settle(ctx, c.DecisionID, final, lastActor(c), string(c.Status))
+	}); err != nil {
+		return fail(err)
+	}
+	if err := queue.AddSettler("ledger", func(ctx context.Context, c cases.Case) error {
+		op, ok := strings.CutPrefix(c.Origin, "ledger:")
+		if !ok {
+			return nil
+		}
+		// Settle runs once; a repeated delivery returns the stored result.
+		_, err := led.Settle(ctx, op, c.Status == cases.StatusApproved, lastActor(c), "review case "+c.ID+": "+string(c.Status))
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	if _, err := queue.ResumePending(ctx); err != nil {
+		logger.Warn("resuming pending case settlements", "err", err)
+	}
+	go func() { _ = queue.Run(runCtx) }()
+
+	// A registry write screens the changed investor (onboarding).
+	cancelScreen := st.reg.Subscribe(func(ev registry.Event) {
+		if ev.Kind != registry.KindInvestor {
+			return
+		}
+		go func() {
+			if _, err := scr.ScreenInvestor(context.WithoutCancel(ctx), ev.ID); err != nil {
+				logger.Warn("onboarding screen failed", "investor", ev.ID, "err", err)
+			}
+		}()
+	})
+	a.closers = append(a.closers, cancelScreen)
+
 	if cfg.Seed && cfg.Store == "embedded" {
 		if err := seedLedger(ctx, led, logger); err != nil {
 			return fail(err)
 		}
 	}
+	if watcher != nil {
+		go func() { _ = watcher.Run(runCtx) }()
+	}
 
-	a.services = append(a.services, gateway.NewAPI(dec, dlog, statusFn, cfg.BatchWorkers))
+	a.services = append(a.services,
+		gateway.NewAPI(dec, dlog, statusFn, cfg.BatchWorkers),
+		ledgersvc.New(led, logger),
+	)
+	a.services = append(a.services, extraServices(a, st, logger)...)
 	a.ready = func(ctx context.Context) error {
-		_, err := st.reg.Seq(ctx)
-		return err
+		if _, err := st.reg.Seq(ctx); err != nil {
+			return fmt.Errorf("registry: %w", err)
+		}
+		if svc.ListVersion() == "" {
+			return errors.New("screening: no sanctions list loaded")
+		}
+		return nil
 	}
 	return a, nil
 }
 
-func buildPolicies(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer, a *app) (policies.Engine, gateway.PolicyStatusFunc, error) {
-	var fsys fs.FS = library.FS()
-	if cfg.PolicyDir != "" {
-		fsys = osDirFS(cfg.PolicyDir)
+func lastActor(c cases.Case) string {
+	if n := len(c.History); n > 0 {
+		return c.History[n-1].Actor
 	}
-	b, err := source.Compile(ctx, fsys)
-	if err != nil {
-		return nil, nil, fmt.Errorf("policies: %w", err)
-	}
-	live := source.NewLive(b)
-	logger.Info("policies loaded", "revision", b.Revision())
-	return liveEngine{live}, nil, nil
+	return "system"
 }

@@ -96,7 +96,7 @@ func TestEmbeddedDefaultEndToEnd(t *testing.T) {
 	if allow["decision"] != "ALLOW" {
 		t.Fatalf("README ALLOW example: %v", allow)
 	}
-	deny := postJSON(t, base+"/v1/check", `{"action":"TRANSFER","asset_id":"BOND-2030","from_wallet":"`+aliceW+`","to_wallet":"`+graceW+`","amount":"100000"}`)
+	deny := postJSON(t, base+"/v1/check", `{"action":"TRANSFER","asset_id":"BOND-2030","from_wallet":"`+aliceW+`","to_wallet":"`+graceW+`","amount":"5000000"}`)
 	codes := reasonCodes(deny)
 	if deny["decision"] != "DENY" || !codes["JURISDICTION_NOT_ALLOWED"] || !codes["INSUFFICIENT_BALANCE"] {
 		t.Fatalf("README DENY example: %v", deny)
@@ -117,7 +117,7 @@ func TestEmbeddedDefaultEndToEnd(t *testing.T) {
 		t.Errorf("check ALLOW exit %d: %s", code, out.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"check", "--addr", addr, "--asset", "BOND-2030", "--from", aliceW, "--to", graceW, "--amount", "100000"}, nil, &out, io.Discard); code != exitDeny || !strings.Contains(out.String(), "JURISDICTION_NOT_ALLOWED") {
+	if code := run(context.Background(), []string{"check", "--addr", addr, "--asset", "BOND-2030", "--from", aliceW, "--to", graceW, "--amount", "5000000"}, nil, &out, io.Discard); code != exitDeny || !strings.Contains(out.String(), "JURISDICTION_NOT_ALLOWED") {
 		t.Errorf("check DENY exit %d: %s", code, out.String())
 	}
 	stop()

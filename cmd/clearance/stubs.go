@@ -1,14 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"github.com/clearancehq/clearance/registry"
+	"github.com/clearancehq/clearance/screening"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 	"log/slog"
+	"time"
 )
 
-func policyCmd(e *env) *cobra.Command { return &cobra.Command{Use: "policy", Short: "Policy tools"} }
 func screeningCmd(e *env) *cobra.Command {
 	return &cobra.Command{Use: "screening", Short: "Screening tools"}
 }
@@ -19,4 +21,10 @@ func migrateAll(ctx any, pool any) error { return nil }
 
 func newPGRegistry(pool *pgxpool.Pool, logger *slog.Logger) (registry.Store, error) {
 	return nil, errors.New("postgres registry not wired yet")
+}
+
+var zeroTime time.Time
+
+func newPGStatus(ctx context.Context, st *stores) (screening.StatusStore, error) {
+	return nil, errors.New("postgres screening status not wired yet")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/clearancehq/clearance/policies"
@@ -67,6 +68,14 @@ func (l *Ledger) Holding(ctx context.Context, assetID, wallet string, investorWa
 	if err != nil {
 		return hf, err
 	}
+	// The issuer's wallets hold the supply the reference ledger keeps in
+	// buckets: the treasury wallet holds what is not yet distributed
+	// (treasury, reserved and confirmed investments), the redemption wallet
+	// what was redeemed and not yet burned. None of it is locked.
+	issuerBucket, isIssuer, err := l.issuerWalletBalance(ctx, assetID, wallet)
+	if err != nil {
+		return hf, err
+	}
 	if at.IsZero() {
 		at = l.clock()
 	}
@@ -124,8 +133,41 @@ func (l *Ledger) Holding(ctx context.Context, assetID, wallet string, investorWa
 		}
 		return nil
 	})
+	if isIssuer {
+		hf.WalletBalance += issuerBucket
+		hf.Unlocked += issuerBucket
+		hf.InvestorBalance += issuerBucket
+	}
 	hf.IsHolder = hf.InvestorBalance > 0
 	return hf, err
+}
+
+// issuerWalletBalance returns the bucket balance behind the asset's
+// treasury or redemption wallet, and whether wallet is one of them.
+func (l *Ledger) issuerWalletBalance(ctx context.Context, assetID, wallet string) (int64, bool, error) {
+	a, err := l.reg.Asset(ctx, assetID, time.Time{})
+	if errors.Is(err, registry.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("ledger: read asset %s: %w", assetID, err)
+	}
+	treasury := strings.EqualFold(wallet, TreasuryWallet(a))
+	redemption := strings.EqualFold(wallet, RedemptionWallet(a))
+	if !treasury && !redemption {
+		return 0, false, nil
+	}
+	b, err := l.Buckets(ctx, assetID)
+	if errors.Is(err, ErrNotFound) {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if treasury {
+		return b.Treasury + b.Reserved + b.Confirmed, true, nil
+	}
+	return b.Redeemed, true, nil
 }
 
 // HolderCounts returns the number of distinct investors with a positive
