@@ -62,6 +62,9 @@ const (
 	ExceptionUnclearedTransfer = "UNCLEARED_TRANSFER"
 	// ExceptionBalanceMismatch: Clearance's holdings and the chain disagree.
 	ExceptionBalanceMismatch = "BALANCE_MISMATCH"
+	// ExceptionReorgTooDeep: a block already reported as confirmed left the
+	// canonical chain.
+	ExceptionReorgTooDeep = "REORG_BEYOND_CONFIRMATIONS"
 )
 
 // Exception statuses.
@@ -79,7 +82,8 @@ type Exception struct {
 	Chain   string
 	AssetID string
 	Wallet  string
-	// Item names what mismatched: a tx hash, or "balance".
+	// Item names what mismatched: TransferItem(tx ref), ItemBalance or
+	// ReorgItem(...); the ledger keys open exceptions by it.
 	Item string
 	// Expected and Observed are the two sides; Difference = Observed -
 	// Expected, all integers in the smallest unit as decimal strings.

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"math/big"
+	"net"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -17,9 +17,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
-	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rpc"
@@ -118,7 +118,9 @@ func newChain(t *testing.T, names ...string) *chain {
 	return c
 }
 
-func (c *chain) addr(name string) common.Address { return crypto.PubkeyToAddress(c.keys[name].PublicKey) }
+func (c *chain) addr(name string) common.Address {
+	return crypto.PubkeyToAddress(c.keys[name].PublicKey)
+}
 
 func (c *chain) opts(t *testing.T, k *ecdsa.PrivateKey) *bind.TransactOpts {
 	t.Helper()

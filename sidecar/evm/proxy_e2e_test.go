@@ -151,10 +151,11 @@ func TestProxyEndToEnd(t *testing.T) {
 		var flagged []string
 		for _, e := range exc {
 			if e.Kind == sidecar.ExceptionUnclearedTransfer {
-				flagged = append(flagged, e.Item)
+				flagged = append(flagged, e.Wallet+" "+e.Item)
 			}
 		}
-		if diff := cmp.Diff([]string{tx.Hash().Hex() + "#0"}, flagged); diff != "" {
+		item := "transfer:" + tx.Hash().Hex() + ":0"
+		if diff := cmp.Diff([]string{addr(alice) + " " + item, addr(eve) + " " + item}, flagged); diff != "" {
 			t.Errorf("flagged transfers (-want +got):\n%s", diff)
 		}
 		var via, direct int

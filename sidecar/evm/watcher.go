@@ -32,9 +32,6 @@ type ForwardedTxs interface {
 	Forwarded(txHash string) (decisionIDs []string, ok bool)
 }
 
-// ExceptionReorgTooDeep: a confirmed block left the canonical chain.
-const ExceptionReorgTooDeep = "REORG_BEYOND_CONFIRMATIONS"
-
 // Watcher follows the configured tokens' Transfer events and reports
 // confirmed transfers and balances. Poll is not safe for concurrent use with
 // itself; Run serialises it.
@@ -230,12 +227,13 @@ func (w *Watcher) deepReorg(ctx context.Context, number uint64, had, now common.
 	w.stats.DeepReorgs++
 	w.mu.Unlock()
 	w.log.ErrorContext(ctx, "reorg beyond the confirmation depth", "number", number, "reported_hash", had.Hex(), "canonical_hash", now.Hex())
-	for _, assetID := range w.tokens {
+	for token, assetID := range w.tokens {
 		_, err := w.rep.RecordException(ctx, sidecar.Exception{
-			Kind:       ExceptionReorgTooDeep,
+			Kind:       sidecar.ExceptionReorgTooDeep,
 			Chain:      w.cfg.Chain,
 			AssetID:    assetID,
-			Item:       fmt.Sprintf("block %d %s", number, had.Hex()),
+			Wallet:     addr(token), // the ledger keys exceptions by wallet; the token contract stands for all of them
+			Item:       sidecar.ReorgItem(number, had.Hex()),
 			DetectedAt: time.Now().UTC(),
 			Note:       "confirmed block replaced by " + now.Hex(),
 		})
@@ -350,31 +348,34 @@ func (w *Watcher) report(ctx context.Context, b pendingBlock) error {
 	return nil
 }
 
-// flag records a transfer that reached the chain without the proxy.
+// flag records a transfer that reached the chain without the proxy: one
+// exception per party, so the ledger can hold both the sender and the
+// recipient until it is resolved.
 func (w *Watcher) flag(ctx context.Context, t sidecar.Transfer) error {
-	wallet := t.From
-	if wallet == "" {
-		wallet = t.To
-	}
-	id, err := w.rep.RecordException(ctx, sidecar.Exception{
-		Kind:       sidecar.ExceptionUnclearedTransfer,
-		Chain:      t.Chain,
-		AssetID:    t.AssetID,
-		Wallet:     wallet,
-		Item:       fmt.Sprintf("%s#%d", t.TxHash, t.LogIndex),
-		Expected:   "0",
-		Observed:   t.Amount,
-		Difference: t.Amount,
-		DetectedAt: t.ObservedAt,
-		Note:       fmt.Sprintf("transfer %s -> %s in block %d was not cleared by the proxy", t.From, t.To, t.BlockNumber),
-	})
-	if err != nil {
-		return fmt.Errorf("evm: record exception: %w", err)
+	for _, wallet := range []string{t.From, t.To} {
+		if wallet == "" {
+			continue
+		}
+		id, err := w.rep.RecordException(ctx, sidecar.Exception{
+			Kind:       sidecar.ExceptionUnclearedTransfer,
+			Chain:      t.Chain,
+			AssetID:    t.AssetID,
+			Wallet:     wallet,
+			Item:       sidecar.TransferItem(sidecar.TxRef(t.TxHash, t.LogIndex)),
+			Expected:   "0",
+			Observed:   t.Amount,
+			Difference: t.Amount,
+			DetectedAt: t.ObservedAt,
+			Note:       fmt.Sprintf("transfer %s -> %s in block %d was not cleared by the proxy", t.From, t.To, t.BlockNumber),
+		})
+		if err != nil {
+			return fmt.Errorf("evm: record exception: %w", err)
+		}
+		w.log.WarnContext(ctx, "uncleared transfer flagged for reconciliation", "tx", t.TxHash, "asset", t.AssetID, "wallet", wallet, "exception", id)
 	}
 	w.mu.Lock()
 	w.stats.Uncleared++
 	w.mu.Unlock()
-	w.log.WarnContext(ctx, "uncleared transfer flagged for reconciliation", "tx", t.TxHash, "asset", t.AssetID, "exception", id)
 	return nil
 }
 
