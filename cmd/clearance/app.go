@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -267,6 +270,19 @@ func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, 
 		return err
 	}); err != nil {
 		return fail(err)
+	}
+	if cfg.Review.WebhookURL != "" {
+		secret := ""
+		if cfg.Review.WebhookSecretEnv != "" {
+			secret = os.Getenv(cfg.Review.WebhookSecretEnv)
+		}
+		wh, err := cases.NewWebhook(cases.WebhookConfig{URL: cfg.Review.WebhookURL, Secret: secret}, &http.Client{Timeout: 10 * time.Second})
+		if err != nil {
+			return fail(fmt.Errorf("review.webhook_url: %w", err))
+		}
+		if err := queue.AddSettler("webhook", wh.Settle); err != nil {
+			return fail(err)
+		}
 	}
 	if _, err := queue.ResumePending(ctx); err != nil {
 		logger.Warn("resuming pending case settlements", "err", err)

@@ -33,6 +33,9 @@ type Config struct {
 	// PolicyDir is a policy directory to watch; empty uses the shipped packs.
 	PolicyDir  string        `yaml:"policy_dir"`
 	PolicyPoll time.Duration `yaml:"policy_poll"`
+	// PolicyEngines selects the shipped packs' language: rego (default),
+	// cel, or both (evaluated together, reasons merged).
+	PolicyEngines string `yaml:"policy_engines"`
 	// Seed loads the example data into an empty embedded store.
 	Seed            bool          `yaml:"seed"`
 	DecisionTimeout time.Duration `yaml:"decision_timeout"`
@@ -88,7 +91,7 @@ type ReviewConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Listen: "127.0.0.1:8080", DataDir: "./data", LogLevel: "info", LogFormat: "text", Store: "embedded",
-		RedisPrefix: "clearance", PolicyPoll: time.Second, Seed: true, DecisionTimeout: 2 * time.Second,
+		RedisPrefix: "clearance", PolicyPoll: time.Second, PolicyEngines: "rego", Seed: true, DecisionTimeout: 2 * time.Second,
 		MaxBodyBytes: 16 << 20, BatchWorkers: 8,
 		Cache:  CacheConfig{L1Size: 100000, TTL: 60 * time.Second, RedisTimeout: 5 * time.Millisecond},
 		Review: ReviewConfig{FourEyesRisk: 80, SLA: 24 * time.Hour, Expiry: 7 * 24 * time.Hour},
@@ -120,6 +123,11 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log_format: must be text or json, not %q", c.LogFormat))
+	}
+	switch c.PolicyEngines {
+	case "rego", "cel", "both":
+	default:
+		errs = append(errs, fmt.Errorf("policy_engines: must be rego, cel or both, not %q", c.PolicyEngines))
 	}
 	if c.DecisionTimeout <= 0 {
 		errs = append(errs, errors.New("decision_timeout: must be positive"))

@@ -24,8 +24,8 @@ import (
 
 // serveFlags are the flags that override config.
 type serveFlags struct {
-	config, listen, grpcListen, dataDir, store, dsn, redis, redisPrefix, policyDir, logLevel, listsDir string
-	noSeed                                                                                             bool
+	config, listen, grpcListen, dataDir, store, dsn, redis, redisPrefix, policyDir, logLevel, listsDir, engines string
+	noSeed                                                                                                      bool
 }
 
 func bindCommonFlags(cmd *cobra.Command, f *serveFlags) {
@@ -57,6 +57,7 @@ func loadWithFlags(cmd *cobra.Command, f *serveFlags) (Config, error) {
 	set("policy-dir", &cfg.PolicyDir, f.policyDir)
 	set("log-level", &cfg.LogLevel, f.logLevel)
 	set("lists-dir", &cfg.Screening.ListsDir, f.listsDir)
+	set("policy-engines", &cfg.PolicyEngines, f.engines)
 	if cmd.Flags().Changed("no-seed") && f.noSeed {
 		cfg.Seed = false
 	}
@@ -105,6 +106,7 @@ Scaling out: --store postgres --postgres-dsn DSN --redis ADDR on every replica.`
 	fl.StringVar(&f.policyDir, "policy-dir", "", "policy directory to watch (default: the shipped packs)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
 	fl.StringVar(&f.listsDir, "lists-dir", "", "sanctions list directory (default: the bundled example list)")
+	fl.StringVar(&f.engines, "policy-engines", "", "shipped packs' language: rego (default), cel or both")
 	fl.BoolVar(&f.noSeed, "no-seed", false, "do not load the example data into an empty store")
 	return cmd
 }

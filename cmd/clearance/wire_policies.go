@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,8 +22,11 @@ import (
 // buildPolicies compiles the shipped packs, or a policy directory that a
 // Watcher then keeps reloading (compile, run the pack's tests, swap).
 func buildPolicies(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer) (policies.Engine, gateway.PolicyStatusFunc, *source.Watcher, error) {
-	var fsys fs.FS = library.FS()
-	dir := "(shipped packs)"
+	fsys, err := engineFS(library.FS(), cfg.PolicyEngines)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dir := "(shipped packs, " + cfg.PolicyEngines + ")"
 	if cfg.PolicyDir != "" {
 		fsys, dir = osDirFS(cfg.PolicyDir), cfg.PolicyDir
 		// The first load must pass the pack's own tests too.
@@ -95,4 +100,50 @@ func policyCmd(e *env) *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// engineFS selects which engines' files of the shipped packs are loaded:
+// "rego" (the Rego pack; CEL still evaluates assets' inline conditions),
+// "cel" (the CEL port) or "both" (both evaluated, reasons merged).
+func engineFS(fsys fs.FS, engines string) (fs.FS, error) {
+	switch engines {
+	case "both":
+		return fsys, nil
+	case "rego":
+		return filterFS{fsys, func(p string) bool { return !strings.HasPrefix(p, "cel/") && p != "cel" }}, nil
+	case "cel":
+		return filterFS{fsys, func(p string) bool { return !strings.HasSuffix(p, ".rego") }}, nil
+	}
+	return nil, fmt.Errorf("policy_engines: must be rego, cel or both, not %q", engines)
+}
+
+// filterFS hides the paths keep rejects.
+type filterFS struct {
+	fs.FS
+	keep func(path string) bool
+}
+
+func (f filterFS) Open(name string) (fs.File, error) {
+	if name != "." && !f.keep(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return f.FS.Open(name)
+}
+
+func (f filterFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	es, err := fs.ReadDir(f.FS, name)
+	if err != nil {
+		return nil, err
+	}
+	out := es[:0]
+	for _, e := range es {
+		p := e.Name()
+		if name != "." {
+			p = path.Join(name, p)
+		}
+		if f.keep(p) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
