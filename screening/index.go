@@ -11,6 +11,7 @@ type nameRec struct {
 	ent    int32
 	name   string   // as published
 	toks   []string // normalised
+	phon   []string // PhoneticKey of each token
 	sorted string   // tokens sorted and joined by a space
 	chars  int      // total token length
 }
@@ -22,7 +23,7 @@ type walletRef struct {
 
 // maxPosting bounds how many names one blocking key may contribute when the
 // query has other, more selective keys.
-const maxPosting = 1500
+const maxPosting = 400
 
 // Index is an immutable, searchable list set. Build it with NewIndex; it is
 // safe for concurrent use.
@@ -54,7 +55,7 @@ func NewIndex(set ListSet, entities []Entity) *Index {
 			if len(toks) == 0 {
 				continue
 			}
-			rec := nameRec{ent: int32(ei), name: n, toks: toks, sorted: sortedJoin(toks)}
+			rec := nameRec{ent: int32(ei), name: n, toks: toks, phon: phonetics(toks), sorted: sortedJoin(toks)}
 			if seen[rec.sorted] {
 				continue
 			}
@@ -114,7 +115,7 @@ func blockingKeys(toks []string) []bkey {
 			continue
 		}
 		out = append(out, bkey{'t', t})
-		if p := PhoneticKey(t); len(p) >= 2 {
+		if p := PhoneticKey(t); len(p) >= 3 {
 			out = append(out, bkey{'p', p})
 		}
 		if len(t) >= 5 {
@@ -160,7 +161,7 @@ func (ix *Index) candidates(toks []string) []int32 {
 	for i, l := range lists {
 		// Skip very common keys ("mohammed", "al") once a selective key
 		// has produced candidates.
-		if i > 0 && len(l) > maxPosting && len(out) > 0 {
+		if i > 0 && len(l) > maxPosting {
 			break
 		}
 		for _, id := range l {
@@ -170,6 +171,14 @@ func (ix *Index) candidates(toks []string) []int32 {
 				out = append(out, id)
 			}
 		}
+	}
+	return out
+}
+
+func phonetics(toks []string) []string {
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = PhoneticKey(t)
 	}
 	return out
 }

@@ -48,9 +48,12 @@ func (t Thresholds) Validate() error {
 // tokenSim is the similarity of two tokens: Jaro-Winkler, raised to 0.90
 // when both have at least 4 letters and the same phonetic key (so
 // transliterations such as gaddafi/qadhafi count).
-func tokenSim(a, b string) float64 {
+func tokenSim(a, b, pa, pb string) float64 {
+	if a == b {
+		return 1
+	}
 	s := JaroWinkler(a, b)
-	if s < 0.90 && len(a) >= 4 && len(b) >= 4 && PhoneticKey(a) == PhoneticKey(b) {
+	if s < 0.90 && len(a) >= 4 && len(b) >= 4 && pa == pb {
 		s = 0.90
 	}
 	return s
@@ -63,7 +66,7 @@ const tokenFloor = 0.80
 //
 //	pair every query token greedily with its most similar unused candidate
 //	token (tokenSim = Jaro-Winkler, phonetic keys lifting to 0.90); pairs
-//	below 0.80 count as 0.
+//	below 0.80 count as 0, inexact pairs are stretched: sim = 1-1.5(1-s).
 //	A  = Σ len(q_i)·sim_i / Σ len(q_i)     (how much of the query is found)
 //	B  = Σ len(e_j)·sim_j / Σ len(e_j)     (how much of the entry is covered)
 //	TS = 0.9·A + 0.1·B                     (soft token-set similarity)
@@ -73,7 +76,7 @@ const tokenFloor = 0.80
 // The token set handles word order, missing middle names and transliterated
 // tokens; the whole-string Jaro-Winkler keeps spacing differences ("abu
 // bakr" / "abubakr") from falling to zero.
-func NameScore(q []string, qSorted string, e []string, eSorted string) float64 {
+func NameScore(q, qPhon []string, qSorted string, e, ePhon []string, eSorted string) float64 {
 	if len(q) == 0 || len(e) == 0 {
 		return 0
 	}
@@ -91,15 +94,21 @@ func NameScore(q []string, qSorted string, e []string, eSorted string) float64 {
 	pairs := buf[:0]
 	for i := 0; i < nq; i++ {
 		for j := 0; j < ne; j++ {
-			s := tokenSim(q[i], e[j])
+			s := tokenSim(q[i], e[j], qPhon[i], ePhon[j])
 			if s >= tokenFloor {
+				// Stretch inexact pairs so one differing token
+				// (bashar/bushra) costs more than it would in raw
+				// Jaro-Winkler: s' = 1 - 1.5(1-s).
+				if s < 1 {
+					s = 1 - 1.5*(1-s)
+				}
 				pairs = append(pairs, pair{i, j, s})
 			}
 		}
 	}
 	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Compare(b.s, a.s) })
 	var qdone [16]bool
-	es := make([]float64, ne)
+	var es [32]float64
 	for _, p := range pairs {
 		if qdone[p.i] || used[p.j] {
 			continue
@@ -125,6 +134,7 @@ func NameScore(q []string, qSorted string, e []string, eSorted string) float64 {
 // preparedParty is a party ready for matching.
 type preparedParty struct {
 	toks    []string
+	phon    []string
 	sorted  string
 	dob     Date
 	hasDOB  bool
@@ -136,6 +146,7 @@ type preparedParty struct {
 func prepare(p Party) preparedParty {
 	pp := preparedParty{toks: NormalizeName(p.Name)}
 	pp.sorted = sortedJoin(pp.toks)
+	pp.phon = phonetics(pp.toks)
 	pp.dob, pp.hasDOB = parsePartyDOB(p.DateOfBirth)
 	pp.country = CountryCode(p.Nationality)
 	pp.id = NormalizeID(p.RegistrationNumber)
@@ -296,7 +307,7 @@ func (ix *Index) Screen(p Party, t Thresholds) []Match {
 	if len(pp.toks) > 0 {
 		for _, id := range ix.candidates(pp.toks) {
 			n := &ix.names[id]
-			s := NameScore(pp.toks, pp.sorted, n.toks, n.sorted)
+			s := NameScore(pp.toks, pp.phon, pp.sorted, n.toks, n.phon, n.sorted)
 			if s < t.Clear && s < t.ConfirmIDName {
 				continue
 			}
@@ -343,7 +354,7 @@ func (ix *Index) LinearScreen(p Party, t Thresholds) []Match {
 	best := map[int32]Match{}
 	for id := range ix.names {
 		n := &ix.names[id]
-		s := NameScore(pp.toks, pp.sorted, n.toks, n.sorted)
+		s := NameScore(pp.toks, pp.phon, pp.sorted, n.toks, n.phon, n.sorted)
 		if s < t.Clear && s < t.ConfirmIDName {
 			continue
 		}
