@@ -122,11 +122,16 @@ func (s *Screener) rescreenHolder(ctx context.Context, h Holder, o RescreenOptio
 	if err != nil {
 		return fmt.Errorf("screening: read investor status: %w", err)
 	}
-	cur, err := s.ScreenInvestor(ctx, h.InvestorID)
+	// Statuses are stored only after the hit actions succeed, so a failed
+	// action is retried (as a new hit) when the run resumes.
+	cur, err := s.computeInvestor(ctx, h.InvestorID)
 	if err != nil {
 		return err
 	}
 	if err := s.hits(ctx, h.InvestorID, "", prev, cur, o, res); err != nil {
+		return err
+	}
+	if err := s.storeInvestor(ctx, cur); err != nil {
 		return err
 	}
 	for _, w := range h.Wallets {
@@ -134,11 +139,14 @@ func (s *Screener) rescreenHolder(ctx context.Context, h Holder, o RescreenOptio
 		if err != nil {
 			return fmt.Errorf("screening: read wallet status: %w", err)
 		}
-		cur, err := s.ScreenWallet(ctx, w)
+		cur, err := s.computeWallet(ctx, w)
 		if err != nil {
 			return err
 		}
 		if err := s.hits(ctx, h.InvestorID, cur.Subject, prev, cur, o, res); err != nil {
+			return err
+		}
+		if err := s.storeWallet(ctx, cur); err != nil {
 			return err
 		}
 	}

@@ -222,6 +222,14 @@ func record(subject string, set ListSet, at time.Time, ms []Match) StatusRecord 
 // ScreenInvestor screens an investor now against the set in force, stores
 // and caches the status (onboarding hook: call it on registry changes).
 func (s *Screener) ScreenInvestor(ctx context.Context, investorID string) (StatusRecord, error) {
+	rec, err := s.computeInvestor(ctx, investorID)
+	if err != nil {
+		return StatusRecord{}, err
+	}
+	return rec, s.storeInvestor(ctx, rec)
+}
+
+func (s *Screener) computeInvestor(ctx context.Context, investorID string) (StatusRecord, error) {
 	if investorID == "" || len(investorID) > MaxFieldLen {
 		return StatusRecord{}, errors.New("screening: invalid investor id")
 	}
@@ -234,9 +242,13 @@ func (s *Screener) ScreenInvestor(ctx context.Context, investorID string) (Statu
 	if err != nil {
 		return StatusRecord{}, err
 	}
-	rec := record(investorID, set, s.now(), ms)
+	return record(investorID, set, s.now(), ms), nil
+}
+
+func (s *Screener) storeInvestor(ctx context.Context, rec StatusRecord) error {
+	investorID := rec.Subject
 	if err := s.store.PutInvestor(ctx, rec); err != nil {
-		return StatusRecord{}, fmt.Errorf("screening: store investor status: %w", err)
+		return fmt.Errorf("screening: store investor status: %w", err)
 	}
 	s.mu.Lock()
 	s.investors[investorID] = rec
@@ -244,12 +256,20 @@ func (s *Screener) ScreenInvestor(ctx context.Context, investorID string) (Statu
 	if rec.Status != TierClear {
 		s.log.InfoContext(ctx, "screening: investor match", "investor", investorID, "status", rec.Status, "entry", rec.Entry, "list_version", rec.ListVersion)
 	}
-	return rec, nil
+	return nil
 }
 
 // ScreenWallet checks a wallet exactly against the set in force, stores and
 // caches the status.
 func (s *Screener) ScreenWallet(ctx context.Context, wallet string) (StatusRecord, error) {
+	rec, err := s.computeWallet(ctx, wallet)
+	if err != nil {
+		return StatusRecord{}, err
+	}
+	return rec, s.storeWallet(ctx, rec)
+}
+
+func (s *Screener) computeWallet(ctx context.Context, wallet string) (StatusRecord, error) {
 	key := NormalizeAddress(wallet)
 	if key == "" {
 		return StatusRecord{}, errors.New("screening: empty wallet")
@@ -258,14 +278,17 @@ func (s *Screener) ScreenWallet(ctx context.Context, wallet string) (StatusRecor
 	if err != nil {
 		return StatusRecord{}, err
 	}
-	rec := record(key, set, s.now(), ms)
+	return record(key, set, s.now(), ms), nil
+}
+
+func (s *Screener) storeWallet(ctx context.Context, rec StatusRecord) error {
 	if err := s.store.PutWallet(ctx, rec); err != nil {
-		return StatusRecord{}, fmt.Errorf("screening: store wallet status: %w", err)
+		return fmt.Errorf("screening: store wallet status: %w", err)
 	}
 	s.mu.Lock()
-	s.wallets[key] = rec
+	s.wallets[rec.Subject] = rec
 	s.mu.Unlock()
-	return rec, nil
+	return nil
 }
 
 // Invalidate drops cached state for an investor (another replica changed
