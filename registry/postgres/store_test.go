@@ -1,79 +1,21 @@
 package postgres_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
+	"errors"
 	"testing"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clearancehq/clearance/registry"
 	"github.com/clearancehq/clearance/registry/postgres"
+	"github.com/clearancehq/clearance/registry/postgres/pgtest"
 	"github.com/clearancehq/clearance/registry/storetest"
 )
 
-func dsn() string {
-	if d := os.Getenv("CLEARANCE_TEST_POSTGRES_DSN"); d != "" {
-		return d
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// NewTestPool returns a pool whose search_path is a fresh schema, dropped
-// when the test ends.
-func newTestPool(t testing.TB) *pgxpool.Pool {
-	t.Helper()
-	ctx := context.Background()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "registry_test_" + hex.EncodeToString(b)
-	admin, err := pgxpool.New(ctx, dsn())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema (is PostgreSQL up at %s?): %v", dsn(), err)
-	}
-	cfg, err := pgxpool.ParseConfig(dsn())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	cfg.MaxConns = 8
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		pool.Close()
-		_, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	return pool
-}
-
-func newStore(t testing.TB) *postgres.Store {
-	t.Helper()
-	pool := newTestPool(t)
-	if err := postgres.Migrate(context.Background(), pool); err != nil {
-		t.Fatal(err)
-	}
-	s, err := postgres.New(pool, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) registry.Store { return newStore(t) })
+	storetest.Run(t, func(t *testing.T) registry.Store { return pgtest.NewStore(t) })
 }
 
 func TestMigrateIdempotent(t *testing.T) {
-	pool := newTestPool(t)
+	pool := pgtest.NewPool(t)
 	ctx := t.Context()
 	for range 2 {
 		if err := postgres.Migrate(ctx, pool); err != nil {
@@ -86,5 +28,37 @@ func TestMigrateIdempotent(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d migrations recorded, want 1", n)
+	}
+}
+
+// Two stores on the same schema are two replicas: a change through one is
+// read by the other at once.
+func TestTwoReplicasShareState(t *testing.T) {
+	pool := pgtest.NewPool(t)
+	ctx := t.Context()
+	if err := postgres.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := postgres.New(pool, nil)
+	b, _ := postgres.New(pool, nil)
+	inv, err := a.CreateInvestor(ctx, storetest.Investor("inv-1"), registry.Change{Actor: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.Status = registry.StatusSuspended
+	if _, err := b.UpdateInvestor(ctx, inv, 1, registry.Change{Actor: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.Investor(ctx, "inv-1", inv.UpdatedAt.AddDate(1, 0, 0))
+	if err != nil || got.Status != registry.StatusSuspended || got.Version != 2 {
+		t.Fatalf("replica a sees %+v %v", got, err)
+	}
+	if _, err := a.UpdateInvestor(ctx, inv, 1, registry.Change{Actor: "a"}); !errors.Is(err, registry.ErrConflict) {
+		t.Fatal("stale update through the other replica succeeded")
+	}
+	sa, _ := a.Seq(ctx)
+	sb, _ := b.Seq(ctx)
+	if sa != 2 || sb != 2 {
+		t.Fatalf("seq a=%d b=%d, want 2", sa, sb)
 	}
 }
