@@ -25,6 +25,7 @@ import (
 	"github.com/clearancehq/clearance/registry/ledger"
 	ledgerbolt "github.com/clearancehq/clearance/registry/ledger/boltstore"
 	ledgerpg "github.com/clearancehq/clearance/registry/ledger/pgstore"
+	"github.com/clearancehq/clearance/screening"
 	"github.com/clearancehq/clearance/screening/aml"
 	"github.com/clearancehq/clearance/screening/cases"
 	casesbolt "github.com/clearancehq/clearance/screening/cases/boltstore"
@@ -310,6 +311,19 @@ func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, 
 	if watcher != nil {
 		go func() { _ = watcher.Run(runCtx) }()
 	}
+	// A new list version: purge cached verdicts and rescreen every holder
+	// (resumable; each new hit freezes the wallet or opens a case).
+	if cfg.Screening.ListsDir != "" && cfg.Screening.Refresh > 0 {
+		go svc.Watch(runCtx, cfg.Screening.Refresh, func(ctx context.Context) (screening.ListSet, error) {
+			return svc.RefreshDir(ctx, cfg.Screening.ListsDir)
+		}, func(ctx context.Context, set screening.ListSet) {
+			if a.cache != nil {
+				a.cache.OnListVersion(set.Version)
+			}
+			res, err := scr.Rescreen(ctx, holderIterator(st.reg), screening.RescreenOptions{OnHit: onHit(st.reg, escalator{queue}, logger)})
+			logger.Info("rescreened holders on a new list version", "version", set.Version, "done", res.Done, "hits", res.Hits, "err", err)
+		})
+	}
 
 	a.services = append(a.services,
 		gateway.NewAPI(dec, dlog, statusFn, cfg.BatchWorkers),
@@ -333,4 +347,12 @@ func lastActor(c cases.Case) string {
 		return c.History[n-1].Actor
 	}
 	return "system"
+}
+
+func casesOpenForHit(h screening.Hit) cases.OpenRequest {
+	return cases.OpenRequest{
+		DecisionID: "rescreen/" + h.Current.ListVersion + "/" + h.InvestorID + "/" + h.Wallet,
+		Origin:     "rescreen", Action: "SCREENING", FromInvestor: h.InvestorID, FromWallet: h.Wallet, RiskScore: int64(h.Match.Score * 100),
+		Reasons: []policies.Reason{{Code: "SANCTIONS_POTENTIAL_MATCH", Message: "new list hit on rescreen: " + h.Match.Entry, Policy: "screening/rescreen", Observed: fmt.Sprintf("%.2f", h.Match.Score), Effect: "REVIEW"}},
+	}
 }

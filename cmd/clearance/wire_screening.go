@@ -100,3 +100,66 @@ func embeddedLists(fsys fs.FS) ([]screening.SourceFile, error) {
 	}
 	return out, nil
 }
+
+// holderIterator yields registry investors in id order after a checkpoint.
+func holderIterator(reg registry.Store) screening.HolderIterator {
+	return func(ctx context.Context, after string, yield func(screening.Holder) error) error {
+		var all []registry.Investor
+		cursor := ""
+		for {
+			page, next, err := reg.ListInvestors(ctx, registry.InvestorFilter{}, registry.PageRequest{Limit: 1000, Cursor: cursor})
+			if err != nil {
+				return err
+			}
+			all = append(all, page...)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+		for _, inv := range all {
+			if inv.ID <= after || inv.Status == registry.StatusRevoked {
+				continue
+			}
+			ws, err := reg.WalletsOf(ctx, inv.ID, zeroTime)
+			if err != nil {
+				return err
+			}
+			h := screening.Holder{InvestorID: inv.ID}
+			for _, w := range ws {
+				h.Wallets = append(h.Wallets, w.Address)
+			}
+			if err := yield(h); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// onHit acts on a new list hit found by a rescreen: a confirmed wallet hit
+// freezes the wallet; any other hit opens a review case.
+func onHit(reg registry.Store, esc escalator, logger *slog.Logger) func(context.Context, screening.Hit) error {
+	return func(ctx context.Context, h screening.Hit) error {
+		if h.Wallet != "" && h.Match.Tier == screening.TierConfirmed {
+			w, err := reg.Wallet(ctx, h.Wallet, zeroTime)
+			if err != nil {
+				return err
+			}
+			if w.Frozen {
+				return nil
+			}
+			w.Frozen = true
+			_, err = reg.UpdateWallet(ctx, w, w.Version, registry.Change{Actor: "screening", Reason: "sanctions list hit: " + h.Match.Entry})
+			if err == nil {
+				logger.Warn("rescreen froze a wallet on a confirmed list hit", "investor", h.InvestorID, "entry", h.Match.Entry)
+			}
+			return err
+		}
+		_, err := esc.q.Open(ctx, casesOpenForHit(h))
+		return err
+	}
+}
+
+func embeddedListsDefault() ([]screening.SourceFile, error) { return embeddedLists(sanctions.FS()) }
