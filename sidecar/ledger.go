@@ -136,7 +136,9 @@ const (
 func TransferItem(txRef string) string { return itemTransferPrefix + txRef }
 
 // ReorgItem is the exception item of a confirmed block that left the chain.
-func ReorgItem(block uint64, hash string) string { return fmt.Sprintf("%sblock %d %s", itemReorgPrefix, block, hash) }
+func ReorgItem(block uint64, hash string) string {
+	return fmt.Sprintf("%sblock %d %s", itemReorgPrefix, block, hash)
+}
 
 func kindOfItem(item string) string {
 	switch {

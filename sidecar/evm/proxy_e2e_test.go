@@ -3,6 +3,7 @@ package evm
 import (
 	"math/big"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,7 +17,7 @@ import (
 // review until approved.
 type byRecipient struct {
 	allow, deny, review string
-	approved            bool
+	approved            atomic.Bool
 }
 
 func (b *byRecipient) script(c *gatewayv1.CheckRequest) *gatewayv1.Verdict {
@@ -26,7 +27,7 @@ func (b *byRecipient) script(c *gatewayv1.CheckRequest) *gatewayv1.Verdict {
 	case b.deny:
 		return sidecartest.Deny("RECIPIENT_NOT_ELIGIBLE", "JURISDICTION_NOT_ALLOWED")
 	case b.review:
-		if b.approved {
+		if b.approved.Load() {
 			return sidecartest.Allow()
 		}
 		return sidecartest.Review("case-42", "AML_AMOUNT_ABOVE_EXPECTED")
@@ -118,7 +119,7 @@ func TestProxyEndToEnd(t *testing.T) {
 		if got := s.balance(t, dave); got != 0 {
 			t.Fatalf("dave balance while pending = %d, want 0", got)
 		}
-		script.approved = true // a reviewer approved case-42
+		script.approved.Store(true) // a reviewer approved case-42
 		if err := s.wallet.SendTransaction(t.Context(), signed); err != nil {
 			t.Fatalf("resubmission after approval: %v", err)
 		}
