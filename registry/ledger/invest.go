@@ -508,9 +508,11 @@ type BatchResult struct {
 // DistributeBatch distributes every confirmed investment of the asset. It
 // checks every prerequisite first: if any investment fails, nothing
 // executes and a *PrerequisiteError lists every failure. Once started, a
-// delivery failure affects only its own investment. Each investment is
-// distributed under the key "<key>/<investment id>", so replaying the batch
-// key never distributes twice.
+// delivery failure affects only its own investment. The batch's members
+// are recorded under its key before the first delivery, and each member is
+// distributed under the key "<key>/<investment id>": replaying the batch
+// key (after a crash, too) finishes and returns the same members, never
+// distributes one twice, and never picks up investments confirmed since.
 func (l *Ledger) DistributeBatch(ctx context.Context, assetID, key, actor string) (*BatchResult, error) {
 	if err := checkID("idempotency_key", key); err != nil {
 		return nil, err
@@ -518,18 +520,22 @@ func (l *Ledger) DistributeBatch(ctx context.Context, assetID, key, actor string
 	if _, err := l.asset(ctx, assetID); err != nil {
 		return nil, err
 	}
-	invs, err := l.Investments(ctx, assetID, "", 0)
+	body, _ := json.Marshal(struct {
+		AssetID string `json:"asset_id"`
+	}{assetID})
+	hash := bodyHash(KindBatch, body)
+	members, replayed, err := l.batchMembers(ctx, key, hash)
 	if err != nil {
 		return nil, err
 	}
-	var todo []Investment
-	var failures []PrerequisiteFailure
-	for _, inv := range invs {
-		// Members of an earlier run of this batch key are replayed.
-		if inv.Status != InvConfirmed && !(inv.DistributionOp == opID(key+"/"+inv.ID)) {
-			continue
+	if !replayed {
+		invs, err := l.Investments(ctx, assetID, InvConfirmed, 0)
+		if err != nil {
+			return nil, err
 		}
-		if inv.Status == InvConfirmed {
+		var failures []PrerequisiteFailure
+		members = members[:0]
+		for _, inv := range invs {
 			codes, err := l.prerequisites(ctx, inv, InvConfirmed)
 			if err != nil {
 				return nil, err
@@ -537,15 +543,18 @@ func (l *Ledger) DistributeBatch(ctx context.Context, assetID, key, actor string
 			if len(codes) > 0 {
 				failures = append(failures, PrerequisiteFailure{InvestmentID: inv.ID, Wallet: inv.Wallet, Codes: codes})
 			}
+			members = append(members, inv.ID)
 		}
-		todo = append(todo, inv)
-	}
-	if len(failures) > 0 {
-		return nil, &PrerequisiteError{Failures: failures}
+		if len(failures) > 0 {
+			return nil, &PrerequisiteError{Failures: failures}
+		}
+		if members, err = l.recordBatch(ctx, assetID, key, hash, actor, body, members); err != nil {
+			return nil, err
+		}
 	}
 	res := &BatchResult{Errors: map[string]string{}}
-	for _, inv := range todo {
-		op, err := l.DistributeInvestment(ctx, InvestmentRequest{Meta: Meta{IdempotencyKey: key + "/" + inv.ID, Actor: actor}, AssetID: assetID, InvestmentID: inv.ID})
+	for _, id := range members {
+		op, err := l.DistributeInvestment(ctx, InvestmentRequest{Meta: Meta{IdempotencyKey: key + "/" + id, Actor: actor}, AssetID: assetID, InvestmentID: id})
 		if op != nil {
 			res.Operations = append(res.Operations, op)
 		}
@@ -553,10 +562,60 @@ func (l *Ledger) DistributeBatch(ctx context.Context, assetID, key, actor string
 			if !errors.Is(err, ErrRejected) && !isDomainErr(err) && !errors.Is(err, ErrClearance) {
 				return res, err
 			}
-			res.Errors[inv.ID] = err.Error()
+			res.Errors[id] = err.Error()
 		}
 	}
 	return res, nil
+}
+
+// batchResult is the stored result of a batch operation: its members.
+type batchResult struct {
+	InvestmentIDs []string `json:"investment_ids"`
+}
+
+// batchMembers returns the members recorded under a batch key, if any.
+func (l *Ledger) batchMembers(ctx context.Context, key, hash string) ([]string, bool, error) {
+	var prev *Operation
+	if err := l.store.View(ctx, func(tx Tx) error {
+		var err error
+		prev, err = replay(tx, key, hash)
+		return err
+	}); err != nil || prev == nil {
+		return nil, false, err
+	}
+	var br batchResult
+	if err := json.Unmarshal(prev.Result, &br); err != nil {
+		return nil, false, fmt.Errorf("%w: batch %s: %v", ErrInvariant, key, err)
+	}
+	return br.InvestmentIDs, true, nil
+}
+
+// recordBatch stores the batch's members under its key; if a concurrent
+// call recorded them first, those are returned.
+func (l *Ledger) recordBatch(ctx context.Context, assetID, key, hash, actor string, body []byte, members []string) ([]string, error) {
+	out := members
+	err := l.store.Update(ctx, func(tx Tx) error {
+		prev, err := replay(tx, key, hash)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			var br batchResult
+			if err := json.Unmarshal(prev.Result, &br); err != nil {
+				return fmt.Errorf("%w: batch %s: %v", ErrInvariant, key, err)
+			}
+			out = br.InvestmentIDs
+			return nil
+		}
+		res, err := json.Marshal(batchResult{InvestmentIDs: members})
+		if err != nil {
+			return err
+		}
+		op := &Operation{ID: opID(key), Kind: KindBatch, AssetID: assetID, IdempotencyKey: key, BodyHash: hash,
+			Request: body, Actor: actor, Status: OpApplied, Result: res, CreatedAt: l.clock()}
+		return saveOp(tx, op)
+	})
+	return out, err
 }
 
 // Investment returns one investment.
