@@ -258,16 +258,22 @@ var _ sidecar.Reporter = (*sidecartest.Reporter)(nil)
 // next pending nonce.
 func (c *chain) signTransfer(t *testing.T, from string, to common.Address, amount int64) *types.Transaction {
 	t.Helper()
+	data, err := c.tokenABI.Pack("transfer", to, big.NewInt(amount))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.signCall(t, from, data)
+}
+
+// signCall signs a call of the token with data from the named key.
+func (c *chain) signCall(t *testing.T, from string, data []byte) *types.Transaction {
+	t.Helper()
 	k := c.keys[from]
 	nonce, err := c.direct.PendingNonceAt(t.Context(), crypto.PubkeyToAddress(k.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}
 	head, err := c.direct.HeaderByNumber(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := c.tokenABI.Pack("transfer", to, big.NewInt(amount))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ type Gateway struct {
 
 	mu       sync.Mutex
 	script   Script
+	elig     func(*gatewayv1.GetEligibilityRequest) *gatewayv1.Eligibility
 	hang     bool
 	requests []*gatewayv1.CheckRequest
 	next     int
@@ -68,6 +69,24 @@ func (g *Gateway) SetScript(s Script) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.script = s
+}
+
+// SetEligibility scripts GetEligibility; unset, every wallet is ineligible.
+func (g *Gateway) SetEligibility(f func(*gatewayv1.GetEligibilityRequest) *gatewayv1.Eligibility) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.elig = f
+}
+
+// GetEligibility implements gatewayv1.GatewayServiceServer.
+func (g *Gateway) GetEligibility(_ context.Context, in *gatewayv1.GetEligibilityRequest) (*gatewayv1.Eligibility, error) {
+	g.mu.Lock()
+	f := g.elig
+	g.mu.Unlock()
+	if f == nil {
+		return &gatewayv1.Eligibility{}, nil
+	}
+	return f(in), nil
 }
 
 // SetHang makes every check block until its caller gives up, as a gateway

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"sync"
 	"time"
@@ -20,7 +21,7 @@ type Reporter struct {
 	seen       map[string]bool
 	balances   []sidecar.Balance
 	exceptions []sidecar.Exception
-	// Holdings is what Holdings answers, keyed by chain|asset|wallet.
+	// holdings is what Holding answers, keyed by chain|asset|wallet.
 	holdings map[string]string
 }
 
@@ -119,17 +120,18 @@ func (r *Reporter) SetHolding(chain, assetID, wallet, amount string) {
 	r.holdings[chain+"|"+assetID+"|"+wallet] = amount
 }
 
-// Holdings returns Clearance's recorded holdings of an asset on a chain, by
-// wallet, as set with SetHolding.
-func (r *Reporter) Holdings(_ context.Context, chain, assetID string) (map[string]string, error) {
+// Holding returns Clearance's recorded holding of wallet, as set with
+// SetHolding (zero when unset); it implements reconcile.Holdings.
+func (r *Reporter) Holding(_ context.Context, chain, assetID, wallet string) (*big.Int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := map[string]string{}
-	prefix := chain + "|" + assetID + "|"
-	for k, v := range r.holdings {
-		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
-			out[k[len(prefix):]] = v
-		}
+	v, ok := r.holdings[chain+"|"+assetID+"|"+wallet]
+	if !ok {
+		return new(big.Int), nil
 	}
-	return out, nil
+	n, ok := new(big.Int).SetString(v, 10)
+	if !ok {
+		return nil, fmt.Errorf("sidecartest: holding %q is not an integer", v)
+	}
+	return n, nil
 }
