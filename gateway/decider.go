@@ -279,11 +279,13 @@ func (x *Decider) Check(ctx context.Context, r CheckRequest) (Verdict, error) {
 		x.evaluate(ctx, eng, in, &v)
 	}
 	if v.Decision == policies.Review && x.d.Escalator != nil && in != nil {
+		// The case's risk is the higher of the two parties' scores.
 		var score int64
 		if in.From != nil {
 			score = in.From.AML.Score
-		} else if in.To != nil {
-			score = in.To.AML.Score
+		}
+		if in.To != nil {
+			score = max(score, in.To.AML.Score)
 		}
 		origin := r.Origin
 		if origin == "" {
@@ -429,21 +431,17 @@ func (x *Decider) gather(ctx context.Context, r *CheckRequest, at time.Time, his
 		in.Asset.HolderCount, in.Asset.HolderCountByJurisdiction = total, byJ
 	}
 	if x.d.AML != nil && in.Asset.Known {
-		subject := in.From
-		if subject == nil {
-			subject = in.To
-		}
-		if subject != nil && subject.Known {
-			aml, err := x.d.AML.Score(ctx, in, subject)
+		// Each party is scored from its own side and profile: the sender's
+		// payments, the recipient's receipts against its expected range.
+		for i, p := range []*policies.PartyFacts{in.From, in.To} {
+			if p == nil || !p.Known || (i == 1 && p == in.From) {
+				continue
+			}
+			aml, err := x.d.AML.Score(ctx, in, p)
 			if err != nil {
 				return nil, fmt.Errorf("gateway: aml score: %w", err)
 			}
-			if in.From != nil {
-				in.From.AML = aml
-			}
-			if in.To != nil && in.To != in.From {
-				in.To.AML = aml
-			}
+			p.AML = aml
 		}
 	}
 	return in, nil
