@@ -186,6 +186,11 @@ func (e *Engine) Evaluate(ctx context.Context, in *policies.Input, scope policie
 	if in == nil {
 		return policies.Result{}, &policies.Error{Code: "eval_error", Err: errors.New("nil input")}
 	}
+	// OPA notices cancellation only periodically; a context that is already
+	// done must not produce a decision.
+	if err := ctx.Err(); err != nil {
+		return policies.Result{}, &policies.Error{Code: "eval_canceled", Err: err}
+	}
 	val := InputValue(in)
 	switch scope {
 	case policies.ScopeStatic:
