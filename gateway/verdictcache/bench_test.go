@@ -118,7 +118,7 @@ func BenchmarkLookupL2Hit(b *testing.B) {
 	requireRedis(b)
 	prefix := testPrefix(b)
 	client := newClient(b, redisAddr(), "vc-bench")
-	c, err := New(Config{RedisTimeout: 50 * time.Millisecond}, NewRedis(client, prefix, 50*time.Millisecond), nil, nil)
+	c, err := New(Config{RedisTimeout: 200 * time.Millisecond, RedisBackoff: time.Nanosecond}, NewRedis(client, prefix, 200*time.Millisecond), nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/clearancehq/clearance/policies"
 	"github.com/clearancehq/clearance/registry"
@@ -90,6 +91,11 @@ func New(cfg Config, remote Remote, logger *slog.Logger, reg prometheus.Register
 		l1:     l,
 		remote: remote,
 		setSem: make(chan struct{}, maxInflightSets),
+	}
+	if r, ok := remote.(*Redis); ok {
+		if rc, ok := r.client.(*redis.Client); ok && !rc.Options().ContextTimeoutEnabled {
+			c.log.Warn("redis client has ContextTimeoutEnabled off: the Redis timeout does not reach the socket; build it from verdictcache.ClientOptions", "redis_timeout", cfg.RedisTimeout)
+		}
 	}
 	c.enabled.Store(remote == nil)
 	if remote == nil {
