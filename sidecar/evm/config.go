@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/clearancehq/clearance/sidecar"
+	"github.com/clearancehq/clearance/sidecar/reconcile"
 )
 
 // Config is the EVM sidecar's configuration (the `sidecar.evm` section).
@@ -41,6 +42,7 @@ type Config struct {
 	Gateway      sidecar.GatewayConfig `yaml:"gateway"`
 	Watcher      WatcherConfig         `yaml:"watcher"`
 	RegistrySync RegistrySyncConfig    `yaml:"registry_sync"`
+	Reconcile    reconcile.Config      `yaml:"reconcile"`
 }
 
 // Token is one regulated token contract and the Clearance asset it is.
@@ -104,6 +106,7 @@ func DefaultConfig() Config {
 			ReportBalances:   true,
 		},
 		RegistrySync: RegistrySyncConfig{Interval: time.Minute},
+		Reconcile:    reconcile.DefaultConfig(),
 	}
 }
 
@@ -152,6 +155,15 @@ func (c Config) Validate() error {
 	if c.Watcher.Enabled {
 		if c.Watcher.PollInterval <= 0 || c.Watcher.MaxBlocksPerPoll == 0 {
 			return errors.New("evm: watcher.poll_interval and watcher.max_blocks_per_poll must be positive")
+		}
+	}
+	if c.Reconcile.Enabled {
+		rc := c.Reconcile
+		if rc.Chain == "" {
+			rc.Chain = c.Chain
+		}
+		if err := rc.Validate(); err != nil {
+			return fmt.Errorf("evm: %w", err)
 		}
 	}
 	if c.RegistrySync.Enabled {

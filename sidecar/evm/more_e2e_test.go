@@ -359,7 +359,9 @@ func TestReconcileAgainstChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := reconcile.New(reconcile.DefaultConfig(), s.rep, src, reconcile.StaticTargets{{AssetID: "FS-1", Wallet: alice}, {AssetID: "FS-1", Wallet: bob}}, s.rep, nil)
+	rc := s.cfg.Reconcile
+	rc.Chain = s.cfg.Chain
+	r, err := reconcile.New(rc, s.rep, src, reconcile.StaticTargets{{AssetID: "FS-1", Wallet: alice}, {AssetID: "FS-1", Wallet: bob}}, s.rep, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

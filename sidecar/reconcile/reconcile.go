@@ -44,7 +44,11 @@ func (s StaticTargets) Targets(context.Context) ([]Target, error) { return s, ni
 
 // Config configures a reconciler.
 type Config struct {
+	// Enabled runs the scheduled reconciliation (the composition root reads
+	// it; New does not).
+	Enabled bool `yaml:"enabled"`
 	// Chain is the chain name reported with exceptions ("evm", "stellar").
+	// Inside an adapter's config it defaults to the adapter's chain.
 	Chain string `yaml:"chain"`
 	// Interval is the schedule of Run.
 	Interval time.Duration `yaml:"interval"`
@@ -53,11 +57,14 @@ type Config struct {
 	AutoResolve bool `yaml:"auto_resolve"`
 	// MaxTargets bounds one run.
 	MaxTargets int `yaml:"max_targets"`
+	// Targets is a static list of holdings to reconcile (StaticTargets); a
+	// composition root may supply Targets from the registry instead.
+	Targets []Target `yaml:"targets"`
 }
 
 // DefaultConfig reconciles daily (seed book: a daily reconciliation).
 func DefaultConfig() Config {
-	return Config{Chain: "evm", Interval: 24 * time.Hour, MaxTargets: 100_000}
+	return Config{Interval: 24 * time.Hour, MaxTargets: 100_000}
 }
 
 // Validate reports the first invalid field.

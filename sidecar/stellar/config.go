@@ -12,6 +12,7 @@ import (
 	"github.com/stellar/go-stellar-sdk/strkey"
 
 	"github.com/clearancehq/clearance/sidecar"
+	"github.com/clearancehq/clearance/sidecar/reconcile"
 )
 
 // Config is the Stellar sidecar's configuration (the `sidecar.stellar`
@@ -55,7 +56,8 @@ type Config struct {
 	// MaxOperations bounds the operations of a submitted transaction.
 	MaxOperations int `yaml:"max_operations"`
 
-	Gateway sidecar.GatewayConfig `yaml:"gateway"`
+	Gateway   sidecar.GatewayConfig `yaml:"gateway"`
+	Reconcile reconcile.Config      `yaml:"reconcile"`
 }
 
 // DefaultConfig serves on 127.0.0.1:8000 for the test network with a local
@@ -74,6 +76,7 @@ func DefaultConfig() Config {
 		MaxBodyBytes:        64 << 10,
 		MaxOperations:       20,
 		Gateway:             sidecar.DefaultGatewayConfig(),
+		Reconcile:           reconcile.DefaultConfig(),
 	}
 }
 
@@ -103,6 +106,15 @@ func (c Config) Validate() error {
 	}
 	if err := c.Gateway.Validate(); err != nil {
 		return fmt.Errorf("stellar: %w", err)
+	}
+	if c.Reconcile.Enabled {
+		rc := c.Reconcile
+		if rc.Chain == "" {
+			rc.Chain = c.Chain
+		}
+		if err := rc.Validate(); err != nil {
+			return fmt.Errorf("stellar: %w", err)
+		}
 	}
 	return nil
 }
