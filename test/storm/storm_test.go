@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -78,9 +79,12 @@ func TestStorm(t *testing.T) {
 
 	run(ctx, t, bin, "registry", "migrate", "--postgres-dsn", dsn)
 
+	// The replicas reach Redis through a proxy the driver can cut, for an
+	// outage in the middle of the storm.
+	px := newProxy(t, redisAddr)
 	prefix := "storm:" + randHex(6)
-	a := startReplica(ctx, t, bin, "A", dsn, redisAddr, prefix)
-	b := startReplica(ctx, t, bin, "B", dsn, redisAddr, prefix)
+	a := startReplica(ctx, t, bin, "A", dsn, px.addr(), prefix)
+	b := startReplica(ctx, t, bin, "B", dsn, px.addr(), prefix)
 	replicas := []*replica{a, b}
 
 	d := &driver{
@@ -88,6 +92,7 @@ func TestStorm(t *testing.T) {
 		http:     &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 		replicas: replicas,
 		m:        newModel(),
+		proxy:    px,
 	}
 	d.seed(ctx)
 	d.sanity(ctx)
@@ -116,8 +121,24 @@ func TestStorm(t *testing.T) {
 	t.Logf("storm: %d mutations (%d through A, %d through B); %d checks had an acknowledged ineligible fact; %d overlapped a change of their facts; %d denials where every fact was eligible",
 		st.mutations.Load(), st.mutA.Load(), st.mutB.Load(), st.mustDeny.Load(), st.overlapped.Load(), st.unexpectedDeny.Load())
 
+	t.Logf("storm: %d checks began during the Redis outage: %d allowed, %d failed", st.outageChecks.Load(), st.outageAllow.Load(), st.outageErrors.Load())
+
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	for _, r := range replicas {
+		if lines := r.grep("failed closed", 3); len(lines) > 0 {
+			t.Logf("replica %s fail-closed samples:\n%s", r.name, strings.Join(lines, "\n"))
+		}
+	}
+	for _, e := range st.errorSamples {
+		t.Logf("sample failed check: %s", e)
+	}
+	if st.outageChecks.Load() == 0 {
+		t.Errorf("no check ran during the Redis outage")
+	}
+	if st.outageErrors.Load() > 0 {
+		t.Errorf("%d checks failed during the Redis outage; an outage must fail no check", st.outageErrors.Load())
+	}
 	for i, v := range st.violations {
 		if i == 20 {
 			t.Errorf("... and %d more violations", len(st.violations)-20)
@@ -344,6 +365,22 @@ func (r *replica) logTail(n int) string {
 	return strings.Join(r.log[from:], "\n")
 }
 
+// grep returns up to n log lines containing s.
+func (r *replica) grep(s string, n int) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, l := range r.log {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return out
+}
+
 // cacheMetrics scrapes the replica's clearance_verdict_cache_* counters
 // and gauges (series without a histogram suffix).
 func (r *replica) cacheMetrics(ctx context.Context, t *testing.T, c *http.Client) map[string]float64 {
@@ -453,6 +490,7 @@ func (m *model) changedSince(inv *investor, seq [3]int) bool {
 // --- the driver -----------------------------------------------------------
 
 type driver struct {
+	proxy    *proxy
 	t        *testing.T
 	http     *http.Client
 	replicas []*replica
@@ -463,11 +501,15 @@ type stats struct {
 	checks, allow, deny, review, other, errors, cached atomic.Int64
 	mustDeny, unexpectedDeny, overlapped               atomic.Int64
 	mutations, mutA, mutB                              atomic.Int64
-	elapsed                                            time.Duration
-	mu                                                 sync.Mutex
-	violations, denySamples                            []string
+	// Checks begun while Redis was unreachable, and how many failed.
+	outageChecks, outageErrors, outageAllow atomic.Int64
+	outage                                  atomic.Bool
+	elapsed                                 time.Duration
+	mu                                      sync.Mutex
+	violations, denySamples                 []string
 	// violationRefs locate the first violations' decisions for diagnosis.
 	violationRefs, denyRefs []decisionRef
+	errorSamples            []string
 }
 
 type decisionRef struct {
@@ -709,6 +751,27 @@ func (d *driver) storm(ctx context.Context, dur time.Duration, rate int) *stats 
 			}
 		}()
 	}
+	// A Redis outage from 40% to 55% of the storm (at least 2 s): cut
+	// every connection and refuse new ones, then let them back.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-sctx.Done():
+			return
+		case <-time.After(dur * 4 / 10):
+		}
+		st.outage.Store(true)
+		d.proxy.down()
+		d.t.Logf("redis outage begins at %s", time.Now().Format("15:04:05.000"))
+		select {
+		case <-sctx.Done():
+		case <-time.After(max(2*time.Second, dur*15/100)):
+		}
+		d.proxy.up()
+		st.outage.Store(false)
+		d.t.Logf("redis outage ends at %s", time.Now().Format("15:04:05.000"))
+	}()
 	wg.Wait()
 	st.elapsed = time.Since(start)
 	return st
@@ -717,13 +780,28 @@ func (d *driver) storm(ctx context.Context, dur time.Duration, rate int) *stats 
 func (d *driver) checkOnce(ctx context.Context, st *stats, r *replica, inv *investor) {
 	mustDeny, mustAllow, facts, seq := d.m.expect(inv)
 	began := time.Now()
+	inOutage := st.outage.Load()
 	v, err := d.check(ctx, r, inv)
+	if inOutage {
+		st.outageChecks.Add(1)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			st.errors.Add(1)
 			st.checks.Add(1)
+			if inOutage {
+				st.outageErrors.Add(1)
+			}
+			st.mu.Lock()
+			if len(st.errorSamples) < 5 {
+				st.errorSamples = append(st.errorSamples, err.Error())
+			}
+			st.mu.Unlock()
 		}
 		return
+	}
+	if inOutage && v.Decision == "ALLOW" {
+		st.outageAllow.Add(1)
 	}
 	st.checks.Add(1)
 	if (mustDeny || mustAllow) && d.m.changedSince(inv, seq) {
@@ -867,3 +945,63 @@ func (d *driver) editJurisdictions(ctx context.Context, r *replica, rng *mrand.R
 		return err
 	})
 }
+
+// proxy is a TCP proxy to Redis that can go down (cut every connection and
+// refuse new ones) and come back.
+type proxy struct {
+	ln     net.Listener
+	target string
+	refuse atomic.Bool
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target}
+	go p.serve()
+	t.Cleanup(func() { ln.Close(); p.cut() })
+	return p
+}
+
+func (p *proxy) addr() string { return p.ln.Addr().String() }
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		if p.refuse.Load() {
+			c.Close()
+			continue
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, s)
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(s, c); s.Close() }()
+		go func() { _, _ = io.Copy(c, s); c.Close() }()
+	}
+}
+
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *proxy) down() { p.refuse.Store(true); p.cut() }
+
+func (p *proxy) up() { p.refuse.Store(false) }
