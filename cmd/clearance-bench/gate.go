@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -162,28 +164,38 @@ func gate(ctx context.Context, client *http.Client, name string, bodies [][]byte
 	got := make([][]verdict, len(servers))
 	for s, base := range servers {
 		got[s] = make([]verdict, len(bodies))
-		for i, b := range bodies {
-			v, id, err := checkREST(ctx, client, base, b)
+		err := parallel(ctx, len(bodies), func(i int) error {
+			v, id, err := checkREST(ctx, client, base, bodies[i])
 			if err != nil {
-				return g, err
+				return err
 			}
 			got[s][i] = v
 			if s == 0 {
 				ids[i] = id
-				g.Counts[v.Decision]++
 			}
+			return nil
+		})
+		if err != nil {
+			return g, err
 		}
 	}
 	for i := range bodies {
+		g.Counts[got[0][i].Decision]++
+	}
+	wants := make([]verdict, len(bodies))
+	err := parallel(ctx, len(bodies), func(i int) error {
 		ob, err := factsBody(ctx, client, servers[0], ids[i])
 		if err != nil {
-			return g, err
+			return err
 		}
 		g.OPABodies[i] = ob
-		want, err := queryOPA(ctx, client, opaURL, ob)
-		if err != nil {
-			return g, err
-		}
+		wants[i], err = queryOPA(ctx, client, opaURL, ob)
+		return err
+	})
+	if err != nil {
+		return g, err
+	}
+	for i, want := range wants {
 		for s := range servers {
 			g.Compared++
 			if !got[s][i].equal(want) {
@@ -192,4 +204,30 @@ func gate(ctx context.Context, client *http.Client, name string, bodies [][]byte
 		}
 	}
 	return g, nil
+}
+
+// parallel runs f(0..n-1) on 8 goroutines and returns the first error.
+func parallel(ctx context.Context, n int, f func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := f(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -152,7 +151,6 @@ func runBench(ctx context.Context, cfg config, logger *slog.Logger) error {
 	// Trials.
 	var closed []trial
 	add := func(t trial) { closed = append(closed, t) }
-	opa := b.suts["opa"]
 	for _, c := range []int{1, 16, 64} {
 		add(trial{System: "opa", Proto: "REST", Workload: "uniform", Conc: c, do: postDoer(b.client, opaURL, gu.OPABodies)})
 		for _, id := range []string{"rego", "cel"} {
@@ -179,8 +177,6 @@ func runBench(ctx context.Context, cfg config, logger *slog.Logger) error {
 		closed[i].sut = b.suts[closed[i].System]
 		closed[i].Key = trialKey(closed[i])
 	}
-	_ = opa
-
 	// Closed-loop rounds (and batches), interleaved in random order.
 	perRound := time.Duration(len(closed)) * (cfg.Trial + cfg.Warmup + 300*time.Millisecond)
 	openTargets := b.openTargets(uniBodies, gu.OPABodies, uni, hot, hotBodies)
@@ -255,11 +251,6 @@ func runBench(ctx context.Context, cfg config, logger *slog.Logger) error {
 		logger.Info("open-loop round done", "round", r+1, "idle", fmt.Sprintf("%.0f%%", idle*100), "load", ri.Load)
 	}
 
-	for _, s := range b.suts {
-		if s.id != "opa" {
-			continue
-		}
-	}
 	b.env.LoadEnd = loadavg()
 	b.env.Finished = time.Now()
 	rss := map[string]int64{}
@@ -410,6 +401,7 @@ func (b *bench) startServers(ctx context.Context, main, big registryInfo) error 
 		return err
 	}
 	p.httpAddr = addr
+	b.notePID(p)
 	b.suts["opa"] = &sut{proc: p, id: "opa", label: "`opa run --server`"}
 	if err := p.waitReady(ctx, "http://"+addr+"/health", 60*time.Second); err != nil {
 		return err
@@ -455,6 +447,7 @@ func (b *bench) startServers(ctx context.Context, main, big registryInfo) error 
 			return err
 		}
 		p.httpAddr, p.grpcAddr = httpAddr, grpcAddr
+		b.notePID(p)
 		s := &sut{proc: p, id: v.id, label: v.label}
 		b.suts[v.id] = s
 		if err := p.waitReady(ctx, "http://"+httpAddr+"/readyz", 120*time.Second); err != nil {
@@ -468,6 +461,17 @@ func (b *bench) startServers(ctx context.Context, main, big registryInfo) error 
 		s.meter = &meter{pid: s.pid(), metrics: "http://" + s.httpAddr + "/metrics", client: b.client}
 	}
 	return nil
+}
+
+// notePID appends a server's pid to WORK/pids so scripts/bench.sh can stop
+// it even if this process dies without doing so.
+func (b *bench) notePID(p *proc) {
+	f, err := os.OpenFile(filepath.Join(b.cfg.Work, "pids"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(f, p.pid())
+	f.Close()
 }
 
 func (b *bench) stopAll() {
@@ -496,5 +500,3 @@ func (b *bench) label(id string) string {
 	}
 	return id
 }
-
-var _ = strings.TrimSpace

@@ -21,6 +21,8 @@ type config struct {
 	Out          string
 	SVG          string
 	MicroBench   string
+	Profile      string
+	ProfileOps   int
 	GitSHA       string
 	Rounds       int
 	OpenRounds   int
@@ -89,13 +91,15 @@ func parseRun(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Out, "out", "docs/benchmarks.md", "report to write")
 	fs.StringVar(&c.SVG, "svg", "docs/benchmarks-latency.svg", "latency plot to write")
 	fs.StringVar(&c.MicroBench, "micro", "", "go test -bench output to include (optional)")
+	fs.StringVar(&c.Profile, "profile", "", "`go tool pprof -top -cum` output of BenchmarkCheckGRPC/rego (optional)")
+	fs.IntVar(&c.ProfileOps, "profile-ops", 2000, "checks the profile covers")
 	fs.StringVar(&c.GitSHA, "git-sha", "", "commit measured")
 	fs.IntVar(&c.Rounds, "rounds", 3, "closed-loop rounds")
 	fs.IntVar(&c.OpenRounds, "open-rounds", 2, "open-loop rounds")
-	fs.DurationVar(&c.Trial, "trial", 3*time.Second, "measured time per trial")
+	fs.DurationVar(&c.Trial, "trial", 2*time.Second, "measured time per trial")
 	fs.DurationVar(&c.Warmup, "warmup", 500*time.Millisecond, "warm-up per trial")
 	fs.IntVar(&c.Wallets, "wallets", 10_000, "wallets of the main registry")
-	fs.IntVar(&c.BigWallets, "big-wallets", 1_000_000, "wallets of the large registry (0 skips it)")
+	fs.IntVar(&c.BigWallets, "big-wallets", 100_000, "wallets of the large registry (0 skips it)")
 	fs.BoolVar(&c.Pin, "pin", true, "pin servers to -sut-cpu and this process to the other CPUs (taskset)")
 	fs.StringVar(&c.SUTCPU, "sut-cpu", "1", "CPU list for the servers when pinned")
 	fs.DurationVar(&c.QuietWait, "quiet-wait", 8*time.Second, "longest wait for a quiet machine before each round")
