@@ -152,7 +152,7 @@ func readCSV(r io.Reader, name string, minFields int) ([][]string, error) {
 var (
 	reDigital = regexp.MustCompile(`^Digital Currency Address - ([A-Za-z0-9]+)\s+(\S+)`)
 	reAKA     = regexp.MustCompile(`^[af]\.k\.a\.,?\s+'([^']+)'`)
-	reIDNum   = regexp.MustCompile(`^(.*?(?:No\.|Number|#|ID|Passport|Registration|License|Permit|Card)(?:\s+(?:No\.|Number|#))?)\s+([A-Za-z0-9][A-Za-z0-9 ./-]*?)\s*(?:\(([^)]*)\))?\s*(?:issued.*|expires.*)?$`)
+	reIDNum   = regexp.MustCompile(`^(.*?(?:No\.|Number|#|ID|Passport|Registration|License|Permit|Card)(?:\s+(?:No\.|Number|#|ID(?:\s+No\.)?))?)\s+([A-Za-z0-9][A-Za-z0-9 ./-]*?)\s*(?:\(([^)]*)\))?\s*(?:issued.*|expires.*)?$`)
 )
 
 var months = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
