@@ -235,7 +235,9 @@ func (s *Scorer) features0(ctx context.Context, in *policies.Input, party *polic
 	v.ints["out_month_ratio_pct"] = outMonth
 	v.ints["max_ratio_pct"] = max(ratio, inMonth, outMonth)
 
-	isNew := otherWallet != "" && !snap.CounterpartySeen
+	// The issuer's own treasury and redemption wallets are the asset's
+	// entry and exit: never a new counterparty, never fan-out.
+	isNew := otherWallet != "" && !snap.CounterpartySeen && !issuerWallet(other)
 	add := int64(0)
 	if isNew {
 		add = 1
@@ -290,14 +292,29 @@ func (s *Scorer) Observe(ctx context.Context, in *policies.Input) error {
 		return nil
 	}
 	if key := investorKey(in.From, in.FromWallet); key != "" {
-		if err := s.win.Record(ctx, Event{Investor: key, Direction: Out, Counterparty: in.ToWallet, At: in.Now, Amount: in.Amount}); err != nil {
+		if err := s.win.Record(ctx, Event{Investor: key, Direction: Out, Counterparty: counterparty(in.To, in.ToWallet), At: in.Now, Amount: in.Amount}); err != nil {
 			return fmt.Errorf("aml: observe sender: %w", err)
 		}
 	}
 	if key := investorKey(in.To, in.ToWallet); key != "" {
-		if err := s.win.Record(ctx, Event{Investor: key, Direction: In, Counterparty: in.FromWallet, At: in.Now, Amount: in.Amount}); err != nil {
+		if err := s.win.Record(ctx, Event{Investor: key, Direction: In, Counterparty: counterparty(in.From, in.FromWallet), At: in.Now, Amount: in.Amount}); err != nil {
 			return fmt.Errorf("aml: observe recipient: %w", err)
 		}
 	}
 	return nil
+}
+
+// issuerWallet reports whether p is the asset's treasury or redemption wallet.
+func issuerWallet(p *policies.PartyFacts) bool {
+	return p != nil && (p.IsTreasury || p.IsRedemption)
+}
+
+// counterparty is the wallet recorded as the other side of a movement; the
+// issuer's own wallets are recorded as none, so they never count as new
+// counterparties or fan-out.
+func counterparty(p *policies.PartyFacts, wallet string) string {
+	if issuerWallet(p) {
+		return ""
+	}
+	return wallet
 }

@@ -331,3 +331,43 @@ func BenchmarkScore(b *testing.B) {
 }
 
 var _ gateway.AMLScorer = (*aml.Scorer)(nil)
+
+// TestIssuerWalletsAreNotNewCounterparties: redeeming to the issuer's
+// redemption wallet (or receiving from its treasury) is the asset's exit and
+// entry, so it is never a new counterparty and never adds fan-out.
+func TestIssuerWalletsAreNotNewCounterparties(t *testing.T) {
+	for _, f := range factories(t) {
+		t.Run(f.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := newScorer(t, f.new(t))
+			holder := party("holder", "0xH01DE2", "US", "INDIVIDUAL", 100_000)
+			treasury := party("issuer", "0x7EA5", "US", "ENTITY", 0)
+			treasury.IsTreasury = true
+			redemption := party("issuer", "0x2ED3", "US", "ENTITY", 0)
+			redemption.IsRedemption = true
+			other := party("other", "0x07E2", "US", "INDIVIDUAL", 100_000)
+			if err := s.Observe(ctx, transfer(treasury, holder, 10_000, t0-600)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Observe(ctx, transfer(holder, other, 1_000, t0-300)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Score(ctx, transfer(holder, redemption, 5_000, t0), holder)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Features["new_counterparty"] != 0 {
+				t.Errorf("redemption counted as a new counterparty: %v", got.Features)
+			}
+			// A real new counterparty in the same position does count.
+			third := party("third", "0x3D", "US", "INDIVIDUAL", 100_000)
+			got2, err := s.Score(ctx, transfer(holder, third, 5_000, t0), holder)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got2.Score <= got.Score {
+				t.Errorf("a new investor counterparty (%d %v) should score above the redemption (%d %v)", got2.Score, got2.Features, got.Score, got.Features)
+			}
+		})
+	}
+}
