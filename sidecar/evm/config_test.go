@@ -6,7 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/ethclient"
 	"gopkg.in/yaml.v3"
+
+	gatewayv1 "github.com/clearancehq/clearance/gateway/gen/gateway/v1"
+	ledgerv1 "github.com/clearancehq/clearance/gateway/gen/ledger/v1"
+	"github.com/clearancehq/clearance/sidecar"
 )
 
 func TestDeployConfigDecodesStrictly(t *testing.T) {
@@ -67,3 +72,13 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// The constructors take consumer interfaces; the real clients satisfy them.
+var (
+	_ ChainReader                = (*ethclient.Client)(nil)
+	_ SyncBackend                = (*ethclient.Client)(nil)
+	_ ForwardedTxs               = (*Proxy)(nil)
+	_ EligibilitySource          = gatewayv1.GatewayServiceClient(nil)
+	_ sidecar.GatewayClient      = gatewayv1.GatewayServiceClient(nil)
+	_ sidecar.LedgerObservations = ledgerv1.LedgerServiceClient(nil)
+)

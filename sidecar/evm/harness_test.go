@@ -45,7 +45,7 @@ type chain struct {
 	regABI   abi.ABI
 }
 
-func loadABI(t *testing.T, name string) (abi.ABI, []byte) {
+func loadABI(t testing.TB, name string) (abi.ABI, []byte) {
 	t.Helper()
 	ab, err := os.ReadFile("testdata/" + name + ".abi")
 	if err != nil {
@@ -62,7 +62,7 @@ func loadABI(t *testing.T, name string) (abi.ABI, []byte) {
 	return a, common.FromHex(strings.TrimSpace(string(bin)))
 }
 
-func newChain(t *testing.T, names ...string) *chain {
+func newChain(t testing.TB, names ...string) *chain {
 	t.Helper()
 	c := &chain{keys: map[string]*ecdsa.PrivateKey{}}
 	alloc := types.GenesisAlloc{}
@@ -122,7 +122,7 @@ func (c *chain) addr(name string) common.Address {
 	return crypto.PubkeyToAddress(c.keys[name].PublicKey)
 }
 
-func (c *chain) opts(t *testing.T, k *ecdsa.PrivateKey) *bind.TransactOpts {
+func (c *chain) opts(t testing.TB, k *ecdsa.PrivateKey) *bind.TransactOpts {
 	t.Helper()
 	o := bind.NewKeyedTransactor(k, big.NewInt(simChainID))
 	o.Context = t.Context()
@@ -131,13 +131,13 @@ func (c *chain) opts(t *testing.T, k *ecdsa.PrivateKey) *bind.TransactOpts {
 
 // transact calls method on the token through backend (the proxy's wallet
 // client, or c.direct to bypass the proxy).
-func (c *chain) transact(t *testing.T, backend bind.ContractBackend, k *ecdsa.PrivateKey, method string, args ...any) (*types.Transaction, error) {
+func (c *chain) transact(t testing.TB, backend bind.ContractBackend, k *ecdsa.PrivateKey, method string, args ...any) (*types.Transaction, error) {
 	t.Helper()
 	bc := bind.NewBoundContract(c.token, c.tokenABI, backend, backend, backend)
 	return bc.Transact(c.opts(t, k), method, args...)
 }
 
-func (c *chain) balance(t *testing.T, who common.Address) int64 {
+func (c *chain) balance(t testing.TB, who common.Address) int64 {
 	t.Helper()
 	b, err := balanceOf(t.Context(), c.direct, c.tokenABI, c.token, who, nil)
 	if err != nil {
@@ -147,7 +147,7 @@ func (c *chain) balance(t *testing.T, who common.Address) int64 {
 }
 
 // mustMine commits a block and checks tx succeeded in it.
-func (c *chain) mustMine(t *testing.T, tx *types.Transaction) {
+func (c *chain) mustMine(t testing.TB, tx *types.Transaction) {
 	t.Helper()
 	c.sim.Commit()
 	r, err := c.direct.TransactionReceipt(t.Context(), tx.Hash())
@@ -159,7 +159,7 @@ func (c *chain) mustMine(t *testing.T, tx *types.Transaction) {
 	}
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -181,7 +181,7 @@ type stack struct {
 	cfg     Config
 }
 
-func newStack(t *testing.T, script sidecartest.Script, names ...string) *stack {
+func newStack(t testing.TB, script sidecartest.Script, names ...string) *stack {
 	t.Helper()
 	c := newChain(t, names...)
 	s := &stack{chain: c, gw: sidecartest.NewGateway(t, script), rep: sidecartest.NewReporter(), reg: prometheus.NewRegistry()}
@@ -210,7 +210,7 @@ func newStack(t *testing.T, script sidecartest.Script, names ...string) *stack {
 }
 
 // counter reads clearance_sidecar_transactions_total{adapter="evm",outcome}.
-func (s *stack) counter(t *testing.T, outcome string) float64 {
+func (s *stack) counter(t testing.TB, outcome string) float64 {
 	t.Helper()
 	mfs, err := s.reg.Gather()
 	if err != nil {
@@ -234,7 +234,7 @@ func (s *stack) counter(t *testing.T, outcome string) float64 {
 }
 
 // rpcErr extracts the JSON-RPC error code and data of err.
-func rpcErr(t *testing.T, err error) (int, map[string]any) {
+func rpcErr(t testing.TB, err error) (int, map[string]any) {
 	t.Helper()
 	if err == nil {
 		t.Fatal("expected a JSON-RPC error, got none")
@@ -256,7 +256,7 @@ var _ sidecar.Reporter = (*sidecartest.Reporter)(nil)
 
 // signTransfer signs token.transfer(to, amount) from the named key with the
 // next pending nonce.
-func (c *chain) signTransfer(t *testing.T, from string, to common.Address, amount int64) *types.Transaction {
+func (c *chain) signTransfer(t testing.TB, from string, to common.Address, amount int64) *types.Transaction {
 	t.Helper()
 	data, err := c.tokenABI.Pack("transfer", to, big.NewInt(amount))
 	if err != nil {
@@ -266,7 +266,7 @@ func (c *chain) signTransfer(t *testing.T, from string, to common.Address, amoun
 }
 
 // signCall signs a call of the token with data from the named key.
-func (c *chain) signCall(t *testing.T, from string, data []byte) *types.Transaction {
+func (c *chain) signCall(t testing.TB, from string, data []byte) *types.Transaction {
 	t.Helper()
 	k := c.keys[from]
 	nonce, err := c.direct.PendingNonceAt(t.Context(), crypto.PubkeyToAddress(k.PublicKey))

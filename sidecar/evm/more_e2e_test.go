@@ -39,7 +39,7 @@ func allowTo(allowed ...*string) sidecartest.Script {
 	}
 }
 
-func (s *stack) mint(t *testing.T, to common.Address, amount int64) {
+func (s *stack) mint(t testing.TB, to common.Address, amount int64) {
 	t.Helper()
 	tx, err := s.transact(t, s.wallet, s.agent, "mint", to, big.NewInt(amount))
 	if err != nil {
@@ -119,7 +119,7 @@ func TestProxyBatchCalls(t *testing.T) {
 }
 
 // post sends a raw JSON-RPC body to the proxy.
-func (s *stack) post(t *testing.T, body []byte) (int, []byte) {
+func (s *stack) post(t testing.TB, body []byte) (int, []byte) {
 	t.Helper()
 	srv := httptest.NewServer(s.proxy)
 	defer srv.Close()
@@ -222,7 +222,7 @@ func TestProxyFailsClosedOnSlowGateway(t *testing.T) {
 	}
 }
 
-func mustRunner(t *testing.T, s *stack, timeout time.Duration) *sidecar.Runner {
+func mustRunner(t testing.TB, s *stack, timeout time.Duration) *sidecar.Runner {
 	t.Helper()
 	cfg := s.cfg.Gateway
 	cfg.Timeout, cfg.Retries = timeout, 0

@@ -29,7 +29,7 @@ type fixture struct {
 	approved                             atomic.Bool
 }
 
-func newFixture(t *testing.T, mutate func(*Config)) *fixture {
+func newFixture(t testing.TB, mutate func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{issuer: keypair.MustRandom(), alice: keypair.MustRandom(), bob: keypair.MustRandom(),
 		carol: keypair.MustRandom(), dave: keypair.MustRandom(), eve: keypair.MustRandom(), reg: prometheus.NewRegistry()}
@@ -69,7 +69,7 @@ func newFixture(t *testing.T, mutate func(*Config)) *fixture {
 }
 
 // build signs a transaction from src with ops.
-func build(t *testing.T, src *keypair.Full, ops ...txnbuild.Operation) *txnbuild.Transaction {
+func build(t testing.TB, src *keypair.Full, ops ...txnbuild.Operation) *txnbuild.Transaction {
 	t.Helper()
 	tx, err := txnbuild.NewTransaction(txnbuild.TransactionParams{
 		SourceAccount:        &txnbuild.SimpleAccount{AccountID: src.Address(), Sequence: 4242},
@@ -102,7 +102,7 @@ func (f *fixture) flags(trustor *keypair.Full, authorize bool) *txnbuild.SetTrus
 	return op
 }
 
-func (f *fixture) post(t *testing.T, tx *txnbuild.Transaction) (int, Response) {
+func (f *fixture) post(t testing.TB, tx *txnbuild.Transaction) (int, Response) {
 	t.Helper()
 	b64, err := tx.Base64()
 	if err != nil {
@@ -111,7 +111,7 @@ func (f *fixture) post(t *testing.T, tx *txnbuild.Transaction) (int, Response) {
 	return f.postRaw(t, "application/json", mustJSON(t, map[string]string{"tx": b64}))
 }
 
-func (f *fixture) postRaw(t *testing.T, ct string, body []byte) (int, Response) {
+func (f *fixture) postRaw(t testing.TB, ct string, body []byte) (int, Response) {
 	t.Helper()
 	res, err := http.Post(f.srv.URL+"/tx_approve", ct, bytes.NewReader(body))
 	if err != nil {
@@ -125,7 +125,7 @@ func (f *fixture) postRaw(t *testing.T, ct string, body []byte) (int, Response) 
 	return res.StatusCode, r
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -136,7 +136,7 @@ func mustJSON(t *testing.T, v any) []byte {
 
 // issuerSigned parses a returned envelope and verifies the issuer's
 // signature over its hash with the issuer's public key only.
-func (f *fixture) issuerSigned(t *testing.T, b64 string) *txnbuild.Transaction {
+func (f *fixture) issuerSigned(t testing.TB, b64 string) *txnbuild.Transaction {
 	t.Helper()
 	gtx, err := txnbuild.TransactionFromXDR(b64)
 	if err != nil {
@@ -376,7 +376,7 @@ func TestTxApproveFailsClosed(t *testing.T) {
 	}
 }
 
-func counter(t *testing.T, reg *prometheus.Registry, outcome string) float64 {
+func counter(t testing.TB, reg *prometheus.Registry, outcome string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
