@@ -75,7 +75,11 @@ func newReplica(t *testing.T, prefix, dataAddr, subAddr string, cfg Config) *rep
 	if subAddr != dataAddr {
 		sub = newClient(t, subAddr, "vc-sub")
 	}
-	c, err := New(cfg, NewRedis(data, prefix, 50*time.Millisecond), nil, nil)
+	if cfg.RedisTimeout == 0 {
+		// Generous on a loaded machine; tests of timeouts set their own.
+		cfg.RedisTimeout = 500 * time.Millisecond
+	}
+	c, err := New(cfg, NewRedis(data, prefix, cfg.RedisTimeout), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
