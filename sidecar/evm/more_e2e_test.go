@@ -381,3 +381,44 @@ func TestReconcileAgainstChain(t *testing.T) {
 		t.Errorf("open exceptions after resolution: %+v", open)
 	}
 }
+
+func TestProxySendTransaction(t *testing.T) {
+	var bob string
+	s := newStack(t, allowTo(&bob), "alice", "bob", "carol")
+	bob = addr(s.addr("bob"))
+	send := func(to common.Address) []byte {
+		data, err := s.tokenABI.Pack("transfer", to, big.NewInt(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := map[string]any{"jsonrpc": "2.0", "id": 5, "method": "eth_sendTransaction", "params": []any{map[string]any{
+			"from": s.addr("alice").Hex(), "to": s.token.Hex(), "data": hexutil.Encode(data),
+		}}}
+		_, body := s.post(t, mustMarshal(t, req))
+		return body
+	}
+	body := send(s.addr("carol"))
+	if !strings.Contains(string(body), `"code":-32001`) || !strings.Contains(string(body), "RECIPIENT_NOT_ELIGIBLE") {
+		t.Errorf("denied eth_sendTransaction: %s", body)
+	}
+	// Allowed, it reaches the node, which holds no keys and answers with its
+	// own error: the answer is the node's, not the proxy's.
+	before := len(s.gw.Requests())
+	body = send(s.addr("bob"))
+	if !strings.Contains(string(body), "unknown account") || len(s.gw.Requests()) != before+1 {
+		t.Errorf("allowed eth_sendTransaction: %s", body)
+	}
+	reqs := s.gw.Requests()
+	if got := reqs[len(reqs)-1]; got.GetFromWallet() != addr(s.addr("alice")) || got.GetToWallet() != bob {
+		t.Errorf("check %v", got)
+	}
+}
+
+func mustMarshal(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
