@@ -2,6 +2,7 @@ package verdictcache
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -60,6 +61,9 @@ type Cache struct {
 	sets   sync.WaitGroup
 	setSem chan struct{}
 
+	// origin identifies this cache on the invalidation channel.
+	origin string
+
 	versMu   sync.Mutex
 	revision string
 	listVer  string
@@ -91,6 +95,7 @@ func New(cfg Config, remote Remote, logger *slog.Logger, reg prometheus.Register
 		l1:     l,
 		remote: remote,
 		setSem: make(chan struct{}, maxInflightSets),
+		origin: newOrigin(),
 	}
 	if r, ok := remote.(*Redis); ok {
 		if rc, ok := r.client.(*redis.Client); ok && !rc.Options().ContextTimeoutEnabled {
@@ -389,3 +394,10 @@ func (c *Cache) setEnabled(on bool, reason string) {
 }
 
 var errNoRemote = errors.New("verdictcache: no remote configured")
+
+// newOrigin returns a random id for this cache instance.
+func newOrigin() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -22,7 +22,7 @@ func (c *Cache) Publish(ctx context.Context, ev registry.Event) error {
 	if c.remote == nil {
 		return nil
 	}
-	payload, err := json.Marshal(ev)
+	payload, err := json.Marshal(wireEvent{Origin: c.origin, Event: ev})
 	if err != nil {
 		return fmt.Errorf("verdictcache: encode event: %w", err)
 	}
@@ -34,6 +34,13 @@ func (c *Cache) Publish(ctx context.Context, ev registry.Event) error {
 		return fmt.Errorf("verdictcache: publish: %w", err)
 	}
 	return nil
+}
+
+// wireEvent is the pub/sub payload: the registry event and the replica
+// that published it, which skips its own echo.
+type wireEvent struct {
+	Origin string `json:"origin"`
+	registry.Event
 }
 
 // RunSubscriber listens on the remote's invalidation channel through client
@@ -108,13 +115,16 @@ func (c *Cache) subscribeOnce(ctx context.Context, client redis.UniversalClient)
 				c.log.Info("verdict cache invalidation subscription confirmed", "channel", ch)
 			}
 		case *redis.Message:
-			var ev registry.Event
+			var ev wireEvent
 			if err := json.Unmarshal([]byte(m.Payload), &ev); err != nil {
 				c.warn("undecodable invalidation event; emptying L1", "err", err)
 				c.purge("unknown_event")
 				continue
 			}
-			c.Invalidate(ctx, ev)
+			if ev.Origin == c.origin {
+				continue // Publish already invalidated locally
+			}
+			c.Invalidate(ctx, ev.Event)
 		case *redis.Pong:
 		}
 	}

@@ -175,6 +175,18 @@ func TestPublishInvalidatesEveryReplica(t *testing.T) {
 	if tier := mustLookup(t, b.cache, nowInput("0xother"), fn); tier != TierL1 {
 		t.Fatalf("unrelated entry: tier %q, want l1", tier)
 	}
+
+	// A replica skips the echo of its own events. B publishes after it
+	// received A's event, so once A has B's event, A's echo (published
+	// earlier, on the same channel) has been processed too.
+	if err := b.cache.Publish(context.Background(), registry.Event{Kind: registry.KindWallet, ID: "0xother", Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	aWallet := a.cache.m.invalidations.WithLabelValues(registry.KindWallet)
+	eventually(t, "A to receive B's event", func() bool { return counterValue(t, aWallet) >= 2 })
+	if got := counterValue(t, aWallet); got != 2 {
+		t.Errorf("A invalidated %v times for 2 events, want 2 (own echo skipped)", got)
+	}
 }
 
 func TestRedisOutageNeverFailsALookup(t *testing.T) {
