@@ -26,11 +26,17 @@ type Eligibility struct {
 // Eligibility evaluates the static rules for wallet as recipient and as
 // sender of a TRANSFER of assetID at instant at (zero = now).
 func (x *Decider) Eligibility(ctx context.Context, assetID, wallet string, at time.Time) (Eligibility, error) {
+	return x.eligibility(ctx, assetID, wallet, at, false)
+}
+
+// eligibility evaluates at instant at; exact forces the registry reads to
+// be as of at even when at is within HistoricalSkew of now.
+func (x *Decider) eligibility(ctx context.Context, assetID, wallet string, at time.Time, exact bool) (Eligibility, error) {
 	now := x.d.Clock()
 	historical := false
 	if at.IsZero() {
 		at = now
-	} else if at.Before(now.Add(-x.d.HistoricalSkew)) {
+	} else if exact || at.Before(now.Add(-x.d.HistoricalSkew)) {
 		historical = true
 	}
 	ctx, cancel := context.WithTimeout(ctx, x.d.Timeout)
@@ -115,7 +121,7 @@ func nextBoundary(in *policies.Input, at, limit time.Time) time.Time {
 // evaluated on the facts in force then. It backs the registry's "who was
 // eligible when" query.
 func (x *Decider) EligibleAt(ctx context.Context, assetID, wallet string, at time.Time) (bool, []policies.Reason, error) {
-	e, err := x.Eligibility(ctx, assetID, wallet, at)
+	e, err := x.eligibility(ctx, assetID, wallet, at, true)
 	if err != nil {
 		return false, nil, err
 	}

@@ -119,7 +119,9 @@ func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, 
 	// Redis: L2 cache, invalidation fan-out and AML windows.
 	var rdb *redis.Client
 	if cfg.Redis != "" {
-		rdb = redis.NewClient(&redis.Options{Addr: cfg.Redis, DialTimeout: 200 * 1e6, ReadTimeout: 100 * 1e6, WriteTimeout: 100 * 1e6, PoolSize: 32})
+		opts := verdictcache.ClientOptions(cfg.Redis) // context deadlines reach the socket; no slow retries
+		opts.PoolSize = 32
+		rdb = redis.NewClient(opts)
 		a.closers = append(a.closers, func() { _ = rdb.Close() })
 	}
 
@@ -155,7 +157,13 @@ func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, 
 		}
 		// Registry changes committed here invalidate this replica and,
 		// through Redis, every other one.
-		cancelSub := st.reg.Subscribe(func(ev registry.Event) { _ = c.Publish(context.WithoutCancel(ctx), ev) })
+		// The subscriber runs under the store's commit: invalidate locally at
+		// once and publish to the other replicas without blocking the write.
+		// (Keys carry fact versions, so correctness never waits on delivery.)
+		cancelSub := st.reg.Subscribe(func(ev registry.Event) {
+			c.Invalidate(ctx, ev)
+			go func() { _ = c.Publish(context.WithoutCancel(ctx), ev) }()
+		})
 		a.closers = append(a.closers, cancelSub)
 		if watcher != nil {
 			watcher.OnSwap(c.OnRevision)
