@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,10 +20,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/clearancehq/clearance/gateway/auth"
@@ -36,6 +40,11 @@ type ServerConfig struct {
 	GRPCListen string
 	// MaxBodyBytes limits REST bodies and gRPC messages.
 	MaxBodyBytes int64
+	// TLS, when set, serves TLS (HTTP/2 and HTTP/1.1) on both listeners.
+	// With ClientCAs and ClientAuth set, callers may authenticate with
+	// client certificates (mTLS), mapped to principals by the
+	// authenticator.
+	TLS *tls.Config
 }
 
 // Readiness reports whether the server can decide (dependencies reachable).
@@ -58,8 +67,17 @@ type Server struct {
 	addr      atomic.Value
 	grpcAddr  atomic.Value
 	conn      *grpc.ClientConn
+	internal  *bufconn.Listener
 	cancelMux context.CancelFunc
 }
+
+// Metadata keys the REST front end uses to hand the principal it
+// authenticated to the gRPC service over the in-process connection. They are
+// trusted only on that connection and stripped from external requests.
+const (
+	mdPrincipal = "x-clearance-principal"
+	mdRoles     = "x-clearance-roles"
+)
 
 // NewServer builds a server. openapi may be nil.
 func NewServer(cfg ServerConfig, authn *auth.Authenticator, services []Service, gatherer prometheus.Gatherer, openapi fs.FS, ready Readiness, logger *slog.Logger) (*Server, error) {
@@ -90,15 +108,59 @@ func IsLoopback(addr string) bool {
 
 func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
+	pr, _ := peer.FromContext(ctx)
+	if pr != nil && pr.Addr != nil && pr.Addr.Network() == "bufconn" {
+		// The in-process hop from the REST front end, which authenticated
+		// the HTTP caller already.
+		if v := md.Get(mdPrincipal); len(v) == 1 && v[0] != "" {
+			var roles []string
+			if r := md.Get(mdRoles); len(r) == 1 && r[0] != "" {
+				roles = strings.Split(r[0], ",")
+			}
+			return auth.WithPrincipal(ctx, auth.Principal{Name: v[0], Roles: roles}), nil
+		}
+		return ctx, status.Error(codes.Unauthenticated, "missing or invalid bearer token")
+	}
 	var header string
 	if v := md.Get("authorization"); len(v) > 0 {
 		header = v[0]
 	}
-	p, err := s.authn.Authenticate(header)
+	cn := ""
+	if pr != nil {
+		if ti, ok := pr.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.VerifiedChains) > 0 {
+			cn = ti.State.VerifiedChains[0][0].Subject.CommonName
+		}
+	}
+	p, err := s.principal(header, cn)
 	if err != nil {
-		return ctx, status.Error(codes.Unauthenticated, "missing or invalid bearer token")
+		return ctx, status.Error(codes.Unauthenticated, "missing or invalid bearer token or client certificate")
 	}
 	return auth.WithPrincipal(ctx, p), nil
+}
+
+// principal authenticates a bearer header, or else a verified client
+// certificate's common name.
+func (s *Server) principal(header, cn string) (auth.Principal, error) {
+	if header != "" || cn == "" {
+		return s.authn.Authenticate(header)
+	}
+	return s.authn.AuthenticateCert(cn)
+}
+
+// restAuth authenticates REST callers before grpc-gateway runs.
+func (s *Server) restAuth(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cn := ""
+		if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+			cn = r.TLS.VerifiedChains[0][0].Subject.CommonName
+		}
+		p, err := s.principal(r.Header.Get("Authorization"), cn)
+		if err != nil {
+			writeHTTPError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "missing or invalid bearer token or client certificate")
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
 }
 
 func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
@@ -148,11 +210,15 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.addr.Store(ln.Addr().String())
 
-	// grpc-gateway calls the gRPC server over loopback so interceptors run.
-	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+	// grpc-gateway calls the gRPC server over an in-process connection, so
+	// interceptors run without a network hop.
+	s.internal = bufconn.Listen(1 << 20)
+	go func() { _ = s.grpc.Serve(s.internal) }()
+	conn, err := grpc.NewClient("passthrough:///clearance-internal", grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.internal.DialContext(ctx) }),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(int(s.cfg.MaxBodyBytes))))
 	if err != nil {
-		return fmt.Errorf("gateway: loopback client: %w", err)
+		return fmt.Errorf("gateway: in-process client: %w", err)
 	}
 	s.conn = conn
 	mux := runtime.NewServeMux(
@@ -161,11 +227,15 @@ func (s *Server) Start(ctx context.Context) error {
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
 		runtime.WithErrorHandler(httpErrorHandler),
-		runtime.WithIncomingHeaderMatcher(func(k string) (string, bool) {
-			if strings.EqualFold(k, "Authorization") {
-				return "authorization", true
+		// Only the principal the REST front end authenticated crosses the
+		// hop; no caller header is forwarded as metadata.
+		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithMetadata(func(ctx context.Context, r *http.Request) metadata.MD {
+			p, ok := auth.FromContext(r.Context())
+			if !ok {
+				return nil
 			}
-			return runtime.DefaultHeaderMatcher(k)
+			return metadata.Pairs(mdPrincipal, p.Name, mdRoles, strings.Join(p.Roles, ","))
 		}),
 	)
 	mctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -195,7 +265,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.openapi != nil {
 		root.Handle("/openapi/", http.StripPrefix("/openapi/", http.FileServerFS(s.openapi)))
 	}
-	root.Handle("/", limitBody(mux, s.cfg.MaxBodyBytes))
+	root.Handle("/", s.restAuth(limitBody(mux, s.cfg.MaxBodyBytes)))
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			s.grpc.ServeHTTP(w, r)
@@ -205,10 +275,20 @@ func (s *Server) Start(ctx context.Context) error {
 	})
 	var protos http.Protocols
 	protos.SetHTTP1(true)
-	protos.SetUnencryptedHTTP2(true)
-	s.http = &http.Server{Handler: handler, Protocols: &protos, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	if s.cfg.TLS != nil {
+		protos.SetHTTP2(true)
+	} else {
+		protos.SetUnencryptedHTTP2(true)
+	}
+	s.http = &http.Server{Handler: handler, Protocols: &protos, TLSConfig: s.cfg.TLS, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if s.cfg.TLS != nil {
+			err = s.http.ServeTLS(ln, "", "")
+		} else {
+			err = s.http.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http server stopped", "err", err)
 		}
 	}()
@@ -218,7 +298,11 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("gateway: listen grpc %s: %w", s.cfg.GRPCListen, err)
 		}
 		s.grpcAddr.Store(gl.Addr().String())
-		s.extra = grpc.NewServer(append(opts, grpc.NumStreamWorkers(uint32(2)))...)
+		xopts := append(opts, grpc.NumStreamWorkers(uint32(2)))
+		if s.cfg.TLS != nil {
+			xopts = append(xopts, grpc.Creds(credentials.NewTLS(s.cfg.TLS)))
+		}
+		s.extra = grpc.NewServer(xopts...)
 		for _, svc := range s.services {
 			svc.RegisterGRPC(s.extra)
 		}
@@ -247,6 +331,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.grpc != nil {
 		s.grpc.Stop()
+	}
+	if s.internal != nil {
+		_ = s.internal.Close()
 	}
 	if s.conn != nil {
 		_ = s.conn.Close()

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,14 +44,61 @@ type Config struct {
 	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
 	BatchWorkers    int           `yaml:"batch_workers"`
 	Auth            AuthConfig    `yaml:"auth"`
+	TLS             TLSConfig     `yaml:"tls"`
 	Cache           CacheConfig   `yaml:"cache"`
 	Screening       ScreenConfig  `yaml:"screening"`
 	Review          ReviewConfig  `yaml:"review"`
 }
 
-// AuthConfig lists bearer tokens.
+// AuthConfig lists bearer tokens and mTLS client certificate mappings.
 type AuthConfig struct {
-	Tokens []TokenConfig `yaml:"tokens"`
+	Tokens      []TokenConfig     `yaml:"tokens"`
+	ClientCerts []auth.ClientCert `yaml:"client_certs"`
+}
+
+// TLSConfig enables TLS on the listeners, and mTLS with client_ca_file.
+type TLSConfig struct {
+	CertFile     string `yaml:"cert_file"`
+	KeyFile      string `yaml:"key_file"`
+	ClientCAFile string `yaml:"client_ca_file"`
+	// ClientAuth is "optional" (a certificate, if presented, must verify;
+	// callers may use tokens instead) or "require".
+	ClientAuth string `yaml:"client_auth"`
+}
+
+// Load builds the server's tls.Config, or nil when TLS is off.
+func (c TLSConfig) Load() (*tls.Config, error) {
+	if c.CertFile == "" && c.KeyFile == "" {
+		if c.ClientCAFile != "" {
+			return nil, errors.New("tls.client_ca_file: needs tls.cert_file and tls.key_file")
+		}
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if c.ClientCAFile != "" {
+		pem, err := os.ReadFile(c.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.client_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("tls.client_ca_file: no PEM certificates")
+		}
+		cfg.ClientCAs = pool
+		switch c.ClientAuth {
+		case "", "optional":
+			cfg.ClientAuth = tls.VerifyClientCertIfGiven
+		case "require":
+			cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		default:
+			return nil, fmt.Errorf("tls.client_auth: must be optional or require, not %q", c.ClientAuth)
+		}
+	}
+	return cfg, nil
 }
 
 // TokenConfig is one token; the secret comes from token_env or token_file,

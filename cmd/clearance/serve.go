@@ -178,7 +178,14 @@ func openStores(ctx context.Context, cfg Config, logger *slog.Logger, migrate bo
 func serve(ctx context.Context, cfg Config, e *env) error {
 	logger := newLogger(cfg, os.Stderr)
 	logger.Info("starting clearance", "version", versionString(), "config", cfg)
-	anonymous := len(cfg.Auth.Tokens) == 0
+	anonymous := len(cfg.Auth.Tokens) == 0 && len(cfg.Auth.ClientCerts) == 0
+	tlsCfg, err := cfg.TLS.Load()
+	if err != nil {
+		return &codeError{exitUsage, err}
+	}
+	if len(cfg.Auth.ClientCerts) > 0 && (tlsCfg == nil || tlsCfg.ClientCAs == nil) {
+		return &codeError{exitUsage, errors.New("auth.client_certs: needs tls.cert_file, tls.key_file and tls.client_ca_file")}
+	}
 	if anonymous && !gateway.IsLoopback(cfg.Listen) {
 		return &codeError{exitUsage, fmt.Errorf("refusing to listen on %s without authentication: configure auth.tokens, or listen on a loopback address", cfg.Listen)}
 	}
@@ -191,6 +198,9 @@ func serve(ctx context.Context, cfg Config, e *env) error {
 	}
 	authn, err := auth.NewAuthenticator(tokens, anonymous)
 	if err != nil {
+		return &codeError{exitUsage, err}
+	}
+	if err := authn.WithClientCerts(cfg.Auth.ClientCerts); err != nil {
 		return &codeError{exitUsage, err}
 	}
 	if anonymous {
@@ -214,7 +224,7 @@ func serve(ctx context.Context, cfg Config, e *env) error {
 	}
 	defer app.Close()
 
-	srv, err := gateway.NewServer(gateway.ServerConfig{Listen: cfg.Listen, GRPCListen: cfg.GRPCListen, MaxBodyBytes: cfg.MaxBodyBytes},
+	srv, err := gateway.NewServer(gateway.ServerConfig{Listen: cfg.Listen, GRPCListen: cfg.GRPCListen, MaxBodyBytes: cfg.MaxBodyBytes, TLS: tlsCfg},
 		authn, app.services, promReg, app.openapi, app.ready, logger)
 	if err != nil {
 		return err
@@ -223,7 +233,11 @@ func serve(ctx context.Context, cfg Config, e *env) error {
 		return err
 	}
 	logger.Info("clearance is serving", "addr", srv.Addr(), "grpc_addr", srv.GRPCAddr(), "policy_revision", app.decider.Engine().Revision())
-	fmt.Fprintf(e.stderr, "clearance: serving gRPC and REST on http://%s (health /healthz, metrics /metrics, OpenAPI /openapi/)\n", srv.Addr())
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.stderr, "clearance: serving gRPC and REST on %s://%s (health /healthz, metrics /metrics, OpenAPI /openapi/)\n", scheme, srv.Addr())
 	<-ctx.Done()
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

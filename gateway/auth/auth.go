@@ -89,6 +89,14 @@ type Token struct {
 	Roles []string `yaml:"roles"`
 }
 
+// ClientCert maps a verified client certificate's subject common name to a
+// principal (mTLS).
+type ClientCert struct {
+	CommonName string   `yaml:"common_name"`
+	Name       string   `yaml:"name"`
+	Roles      []string `yaml:"roles"`
+}
+
 type tokenEntry struct {
 	hash [32]byte
 	p    Principal
@@ -97,6 +105,7 @@ type tokenEntry struct {
 // Authenticator resolves bearer tokens to principals.
 type Authenticator struct {
 	tokens    []tokenEntry
+	certs     map[string]Principal
 	anonymous bool
 }
 
@@ -120,6 +129,45 @@ func NewAuthenticator(tokens []Token, anonymous bool) (*Authenticator, error) {
 		a.tokens = append(a.tokens, tokenEntry{hash: sha256.Sum256([]byte(t.Token)), p: Principal{Name: t.Name, Roles: slices.Clone(t.Roles)}})
 	}
 	return a, nil
+}
+
+// WithClientCerts adds mTLS client certificate mappings. It must be called
+// before the authenticator is used. Configuring any mapping turns the
+// anonymous mode off.
+func (a *Authenticator) WithClientCerts(certs []ClientCert) error {
+	if len(certs) == 0 {
+		return nil
+	}
+	a.certs = make(map[string]Principal, len(certs))
+	for i, c := range certs {
+		if c.CommonName == "" {
+			return fmt.Errorf("auth: client cert %d: common_name is required", i)
+		}
+		name := c.Name
+		if name == "" {
+			name = c.CommonName
+		}
+		for _, r := range c.Roles {
+			if !slices.Contains(AllRoles, r) {
+				return fmt.Errorf("auth: client cert %s: unknown role %q", c.CommonName, r)
+			}
+		}
+		if _, dup := a.certs[c.CommonName]; dup {
+			return fmt.Errorf("auth: client cert %s: configured twice", c.CommonName)
+		}
+		a.certs[c.CommonName] = Principal{Name: name, Roles: slices.Clone(c.Roles)}
+	}
+	a.anonymous = false
+	return nil
+}
+
+// AuthenticateCert resolves a client certificate that the TLS layer has
+// already verified against the configured client CA.
+func (a *Authenticator) AuthenticateCert(cn string) (Principal, error) {
+	if p, ok := a.certs[cn]; ok && cn != "" {
+		return p, nil
+	}
+	return Principal{}, ErrUnauthenticated
 }
 
 // Anonymous reports whether the authenticator runs without tokens.
