@@ -14,9 +14,13 @@
 #   BENCH_MICRO=1        also run the gateway micro-benchmarks (go test -bench)
 #   BENCH_BUDGET=15m     wall-clock budget; rounds are dropped to stay inside it
 #   BENCH_CACHE=~/.cache/clearance-bench  where the opa binary is installed
+#   BENCH_FROM=worktree  what to build and measure: the working tree, or
+#                        "head" for a clean export of the HEAD commit (the
+#                        report goes to this working tree's docs/ either way)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+out_repo=$repo
 start=$(date +%s)
 
 budget=${BENCH_BUDGET:-15m}
@@ -55,6 +59,17 @@ trap 'exit 130' INT TERM
 
 log() { printf '[bench %4ds] %s\n' "$(( $(date +%s) - start ))" "$*" >&2; }
 
+sha=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ "${BENCH_FROM:-worktree}" == head ]]; then
+	log "measuring a clean export of HEAD ($sha)"
+	mkdir -p "$work/src"
+	git archive HEAD | tar -x -C "$work/src"
+	cd "$work/src"
+	repo=$work/src
+else
+	git diff --quiet HEAD -- 2>/dev/null || sha="$sha+dirty"
+fi
+
 # 1. OPA, installed with go install unless a matching binary is at hand.
 opa=""
 if command -v opa >/dev/null && opa version 2>/dev/null | grep -q "^Version: $opa_version$"; then
@@ -73,7 +88,7 @@ log "opa: $opa ($("$opa" version | head -1))"
 
 # 2. Binaries.
 log "building clearance and the harness"
-CGO_ENABLED=0 go build -o "$work/clearance" ./cmd/clearance
+go build -o "$work/clearance" ./cmd/clearance
 go build -o "$work/clearance-bench" ./cmd/clearance-bench
 
 # 3. Micro-benchmarks first, while nothing else of this run is active.
@@ -93,8 +108,8 @@ fi
 
 # 4. The comparison.
 args=(run -repo "$repo" -clearance "$work/clearance" -opa "$opa" -work "$work/run"
-	-out "$repo/docs/benchmarks.md" -svg "$repo/docs/benchmarks-latency.svg"
-	-git-sha "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	-out "$out_repo/docs/benchmarks.md" -svg "$out_repo/docs/benchmarks-latency.svg" -docs-repo "$out_repo"
+	-git-sha "$sha"
 	-rounds "${BENCH_ROUNDS:-3}" -open-rounds "${BENCH_OPEN_ROUNDS:-2}"
 	-trial "${BENCH_TRIAL:-2s}" -warmup "${BENCH_WARMUP:-500ms}")
 [[ -n "$micro" ]] && args+=(-micro "$micro" -profile "$work/profile.txt" -profile-ops 2000)
@@ -121,4 +136,4 @@ harness_pid=$!
 wait "$harness_pid"
 harness_pid=""
 log "done: docs/benchmarks.md and docs/benchmarks-latency.svg"
-sed -n '/^## Headline/,/^## Machine/p' docs/benchmarks.md | sed '$d'
+sed -n '/^## Headline/,/^## Machine/p' "$out_repo/docs/benchmarks.md" | sed '$d'

@@ -317,7 +317,7 @@ func (b *bench) report(rss map[string]int64, micro string) string {
 	}
 
 	// Components.
-	files, _ := filepath.Glob(filepath.Join(b.cfg.Repo, "docs", "bench", "*.md"))
+	files, _ := filepath.Glob(filepath.Join(b.cfg.DocsRepo, "docs", "bench", "*.md"))
 	sort.Strings(files)
 	if len(files) > 0 {
 		p("## Component benchmarks\n\nIncluded verbatim from `docs/bench/*.md` (written by each component's benchmarks) at generation time.\n\n")

@@ -15,6 +15,7 @@ import (
 // config holds the flags of `clearance-bench run`.
 type config struct {
 	Repo         string
+	DocsRepo     string
 	Clearance    string
 	OPA          string
 	Work         string
@@ -85,6 +86,7 @@ func parseRun(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Repo, "repo", ".", "repository root")
+	fs.StringVar(&c.DocsRepo, "docs-repo", "", "repository whose docs/bench/*.md are included (default -repo)")
 	fs.StringVar(&c.Clearance, "clearance", "", "clearance binary")
 	fs.StringVar(&c.OPA, "opa", "", "opa binary")
 	fs.StringVar(&c.Work, "work", "", "scratch directory (data dirs, logs)")
@@ -114,7 +116,10 @@ func parseRun(args []string, stderr io.Writer) (config, error) {
 		fmt.Fprintln(stderr, "run: -clearance, -opa and -work are required")
 		return c, errors.New("missing flags")
 	}
-	for _, p := range []*string{&c.Clearance, &c.OPA, &c.Work, &c.Out, &c.SVG, &c.Repo} {
+	if c.DocsRepo == "" {
+		c.DocsRepo = c.Repo
+	}
+	for _, p := range []*string{&c.DocsRepo, &c.Clearance, &c.OPA, &c.Work, &c.Out, &c.SVG, &c.Repo} {
 		if a, err := filepath.Abs(*p); err == nil {
 			*p = a
 		}
