@@ -69,8 +69,33 @@ type Investor struct {
 	ExpectedMin  int64             `json:"expected_min,omitempty"`
 	ExpectedMax  int64             `json:"expected_max,omitempty"`
 	ExternalRefs map[string]string `json:"external_refs,omitempty"`
-	Version      int64             `json:"version"`
-	UpdatedAt    time.Time         `json:"updated_at"`
+	// BeneficialOwners are the natural persons who own or control the
+	// investor (usually an ENTITY). Each is screened with the investor.
+	BeneficialOwners []BeneficialOwner `json:"beneficial_owners,omitempty"`
+	Version          int64             `json:"version"`
+	UpdatedAt        time.Time         `json:"updated_at"`
+}
+
+// Beneficial owner roles, for documentation; any short lowercase role is
+// accepted.
+const (
+	RoleOwner      = "owner"
+	RoleController = "controller"
+	RoleDirector   = "director"
+)
+
+// BeneficialOwner is a person who owns or controls an investor, with the
+// facts screening needs and how the owner was identified (ownership share
+// or role), as requirements §4.3 asks to keep.
+type BeneficialOwner struct {
+	Name        string `json:"name"`
+	DateOfBirth string `json:"date_of_birth,omitempty"` // YYYY-MM-DD
+	Nationality string `json:"nationality,omitempty"`   // ISO-3166 alpha-2
+	// OwnershipBP is the ownership share in basis points (0..10000).
+	OwnershipBP int64 `json:"ownership_bp,omitempty"`
+	// Role is how the owner was identified: "owner", "controller",
+	// "director", ...
+	Role string `json:"role,omitempty"`
 }
 
 // Wallet is an address on a chain owned by one investor.

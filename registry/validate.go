@@ -44,6 +44,12 @@ const (
 	maxExprLen       = 4096
 	maxListLen       = 300
 	maxPausedActions = 16
+	// MaxBeneficialOwners bounds Investor.BeneficialOwners.
+	MaxBeneficialOwners = 50
+	// MaxOwnerNameLen bounds a beneficial owner's name.
+	MaxOwnerNameLen = 200
+	// MaxOwnershipBP is 100% in basis points.
+	MaxOwnershipBP = 10000
 )
 
 var (
@@ -57,6 +63,7 @@ var (
 	refKeyRe      = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 	packRe        = regexp.MustCompile(`^[A-Za-z0-9_.-]{0,64}$`)
 	conditionIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	roleRe        = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 )
 
 func invalid(field, rule string, args ...any) error {
@@ -170,18 +177,21 @@ func ValidateInvestor(inv *Investor) error {
 	if len(inv.RegistrationNumber) > maxRefLen {
 		return invalid("registration_number", "longer than %d characters", maxRefLen)
 	}
-	if inv.DateOfBirth != "" {
-		if !dateRe.MatchString(inv.DateOfBirth) {
-			return invalid("date_of_birth", "must be YYYY-MM-DD")
-		}
-		if _, err := time.Parse(time.DateOnly, inv.DateOfBirth); err != nil {
-			return invalid("date_of_birth", "must be a valid date YYYY-MM-DD")
-		}
+	if err := checkDate("date_of_birth", inv.DateOfBirth); err != nil {
+		return err
 	}
 	if inv.Nationality != "" {
 		if err := checkCountry("nationality", inv.Nationality); err != nil {
 			return err
 		}
+	}
+	if len(inv.BeneficialOwners) > 0 {
+		// Normalise a copy: the caller's slice may be shared (a shallow
+		// copy of an Investor shares it).
+		inv.BeneficialOwners = slices.Clone(inv.BeneficialOwners)
+	}
+	if err := validateOwners(inv.BeneficialOwners); err != nil {
+		return err
 	}
 	if err := checkEnum("status", inv.Status, Statuses); err != nil {
 		return err
@@ -216,6 +226,57 @@ func ValidateInvestor(inv *Investor) error {
 		}
 		if len(v) > maxRefLen {
 			return invalid("external_refs."+k, "longer than %d characters", maxRefLen)
+		}
+	}
+	return nil
+}
+
+// checkDate accepts "" or a valid YYYY-MM-DD date.
+func checkDate(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	if !dateRe.MatchString(v) {
+		return invalid(field, "must be YYYY-MM-DD")
+	}
+	if _, err := time.Parse(time.DateOnly, v); err != nil {
+		return invalid(field, "must be a valid date YYYY-MM-DD")
+	}
+	return nil
+}
+
+// validateOwners checks beneficial owners and normalises them in place
+// (trims names, uppercases nationalities, lowercases roles). Errors name
+// the owner by index, e.g. "beneficial_owners[2].nationality".
+func validateOwners(owners []BeneficialOwner) error {
+	if len(owners) > MaxBeneficialOwners {
+		return invalid("beneficial_owners", "more than %d entries", MaxBeneficialOwners)
+	}
+	for i := range owners {
+		o := &owners[i]
+		field := fmt.Sprintf("beneficial_owners[%d]", i)
+		o.Name = strings.TrimSpace(o.Name)
+		o.Nationality = strings.ToUpper(strings.TrimSpace(o.Nationality))
+		o.Role = strings.ToLower(strings.TrimSpace(o.Role))
+		if o.Name == "" {
+			return invalid(field+".name", "is required")
+		}
+		if len(o.Name) > MaxOwnerNameLen {
+			return invalid(field+".name", "longer than %d characters", MaxOwnerNameLen)
+		}
+		if err := checkDate(field+".date_of_birth", o.DateOfBirth); err != nil {
+			return err
+		}
+		if o.Nationality != "" {
+			if err := checkCountry(field+".nationality", o.Nationality); err != nil {
+				return err
+			}
+		}
+		if o.OwnershipBP < 0 || o.OwnershipBP > MaxOwnershipBP {
+			return invalid(field+".ownership_bp", "must be between 0 and %d basis points", MaxOwnershipBP)
+		}
+		if o.Role != "" && !roleRe.MatchString(o.Role) {
+			return invalid(field+".role", "must match %s", roleRe.String())
 		}
 	}
 	return nil

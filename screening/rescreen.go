@@ -156,13 +156,13 @@ func (s *Screener) rescreenHolder(ctx context.Context, h Holder, o RescreenOptio
 func (s *Screener) hits(ctx context.Context, investorID, wallet string, prev, cur StatusRecord, o RescreenOptions, res *RescreenResult) error {
 	had := map[string]Tier{}
 	for _, m := range prev.Matches {
-		had[m.List+"\x00"+m.EntityID] = m.Tier
+		had[m.Owner+"\x00"+m.List+"\x00"+m.EntityID] = m.Tier
 	}
 	for _, m := range cur.Matches {
 		if m.Tier == TierClear {
 			continue
 		}
-		if t, ok := had[m.List+"\x00"+m.EntityID]; ok && t.rank() >= m.Tier.rank() {
+		if t, ok := had[m.Owner+"\x00"+m.List+"\x00"+m.EntityID]; ok && t.rank() >= m.Tier.rank() {
 			continue
 		}
 		res.Hits++

@@ -16,7 +16,8 @@ import (
 
 // PartyFunc returns the identity to screen an investor with (cmd builds it
 // from registry.Investor: Name, DateOfBirth, Nationality,
-// RegistrationNumber, Type).
+// RegistrationNumber, Type, and its beneficial owners as Owners). The
+// investor's status is the worst tier over the investor and its owners.
 type PartyFunc func(ctx context.Context, investorID string) (Party, error)
 
 // ScreenerOptions configure a Screener.
@@ -208,7 +209,7 @@ func record(subject string, set ListSet, at time.Time, ms []Match) StatusRecord 
 		if m.Tier.rank() > rec.Status.rank() || (m.Tier == rec.Status && m.Tier != TierClear && rec.Entry == "") {
 			rec.Status, rec.Entry, rec.Score = m.Tier, m.Entry(), m.Score
 		}
-		ref := MatchRef{List: m.List, EntityID: m.Entity.ID, Entry: m.Entry(), Score: m.Score, Tier: m.Tier}
+		ref := MatchRef{Owner: m.Owner, List: m.List, EntityID: m.Entity.ID, Entry: m.Entry(), Score: m.Score, Tier: m.Tier}
 		for _, p := range m.Pieces {
 			if p.Effect == "match" {
 				ref.Fields = append(ref.Fields, p.Field)

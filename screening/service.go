@@ -1,6 +1,7 @@
 package screening
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -346,7 +347,10 @@ func (s *Service) Watch(ctx context.Context, every time.Duration, refresh func(c
 var ErrNoList = errors.New("screening: no list set loaded")
 
 // Screen fuzzy-screens a party (name with corroboration, and its wallets
-// exactly) against the set in force.
+// exactly) and each of its owners (name with corroboration) against the
+// set in force. An owner's matches carry Match.Owner. The result is sorted
+// by tier then score, so bounding it by Thresholds.MaxMatches keeps the
+// worst match of the party and its owners.
 func (s *Service) Screen(ctx context.Context, p Party) ([]Match, ListSet, error) {
 	ix := s.index.Load()
 	if ix == nil {
@@ -359,8 +363,39 @@ func (s *Service) Screen(ctx context.Context, p Party) ([]Match, ListSet, error)
 		return nil, ix.set, err
 	}
 	ms := ix.Screen(p, s.th)
+	if len(p.Owners) > 0 {
+		for _, o := range p.Owners {
+			if err := ctx.Err(); err != nil {
+				return nil, ix.set, err
+			}
+			om := ix.Screen(Party{Name: o.Name, Type: o.Type, DateOfBirth: o.DateOfBirth, Nationality: o.Nationality, RegistrationNumber: o.RegistrationNumber}, s.th)
+			for i := range om {
+				om[i].Owner = o.Name
+			}
+			ms = append(ms, om...)
+		}
+		slices.SortStableFunc(ms, compareMatches)
+		if len(ms) > s.th.MaxMatches {
+			ms = ms[:s.th.MaxMatches]
+		}
+	}
 	s.count(ms)
 	return ms, ix.set, nil
+}
+
+// compareMatches orders matches by tier, then score (both descending),
+// then list entry and owner, so the order is deterministic.
+func compareMatches(a, b Match) int {
+	if c := cmp.Compare(b.Tier.rank(), a.Tier.rank()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Score, a.Score); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Entity.Ref(), b.Entity.Ref()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Owner, b.Owner)
 }
 
 // ScreenWallet checks one address exactly against the set in force.

@@ -9,6 +9,9 @@ import (
 
 // MatchRef is a stored reference to one match.
 type MatchRef struct {
+	// Owner names the beneficial owner the match is for ("" = the
+	// subject itself).
+	Owner    string   `json:"owner,omitempty"`
 	List     string   `json:"list"`
 	EntityID string   `json:"entity_id"`
 	Entry    string   `json:"entry"` // list:id name

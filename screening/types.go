@@ -115,6 +115,10 @@ type Party struct {
 	// RegistrationNumber is a registration, passport or national ID number.
 	RegistrationNumber string
 	Wallets            []string
+	// Owners are the party's beneficial owners and controllers. Each is
+	// screened like the party (name with the same corroboration rules);
+	// an owner carries no wallets and no owners of its own.
+	Owners []Party
 }
 
 // Size limits on a Party.
@@ -122,6 +126,7 @@ const (
 	MaxNameLen  = 512
 	MaxFieldLen = 128
 	MaxWallets  = 64
+	MaxOwners   = 50
 )
 
 // Validate enforces the size limits.
@@ -142,6 +147,18 @@ func (p *Party) Validate() error {
 			return fmt.Errorf("screening: wallet address longer than %d bytes", MaxFieldLen)
 		}
 	}
+	if len(p.Owners) > MaxOwners {
+		return fmt.Errorf("screening: more than %d owners", MaxOwners)
+	}
+	for i := range p.Owners {
+		o := &p.Owners[i]
+		if len(o.Owners) > 0 || len(o.Wallets) > 0 {
+			return fmt.Errorf("screening: owner %d has owners or wallets of its own", i)
+		}
+		if err := o.Validate(); err != nil {
+			return fmt.Errorf("screening: owner %d: %w", i, err)
+		}
+	}
 	return nil
 }
 
@@ -159,6 +176,9 @@ type ScorePiece struct {
 
 // Match is one list entry matching a party.
 type Match struct {
+	// Owner is the name of the party's beneficial owner this match is
+	// for; empty when it is for the party itself.
+	Owner       string       `json:"owner,omitempty"`
 	Entity      *Entity      `json:"entity"`
 	List        string       `json:"list"`
 	MatchedName string       `json:"matched_name"` // the primary name or alias that matched
@@ -168,12 +188,21 @@ type Match struct {
 	Pieces      []ScorePiece `json:"pieces"`
 }
 
-// Entry is the reference a verdict carries: list, id and name.
-func (m *Match) Entry() string { return m.Entity.Ref() }
+// Entry is the reference a verdict carries: list, id and name, prefixed
+// with the owner it is for ("owner Jane Doe: OFAC-SDN:123 DOE, Jane").
+func (m *Match) Entry() string {
+	if m.Owner != "" {
+		return "owner " + m.Owner + ": " + m.Entity.Ref()
+	}
+	return m.Entity.Ref()
+}
 
 // Explain renders the match for logs and reasons (no party data).
 func (m *Match) Explain() string {
 	var b strings.Builder
+	if m.Owner != "" {
+		b.WriteString("beneficial owner: ")
+	}
 	fmt.Fprintf(&b, "%s %s score=%.3f via %q", m.Tier, m.Entity.Ref(), m.Score, m.MatchedName)
 	for _, p := range m.Pieces {
 		fmt.Fprintf(&b, "; %s: %s", p.Field, p.Explanation)

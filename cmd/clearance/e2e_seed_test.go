@@ -215,7 +215,20 @@ func TestE2ESanctionsDecisionTable(t *testing.T) {
 	addrHit := e2eInvestor{"e2e-address", "Peter Lindqvist", e2eSDNAddress, map[string]any{"date_of_birth": "1975-10-10"}}
 	// A sender that is clean when funded and then potentially matches.
 	sender := e2eInvestor{"e2e-sender", "Harriet Quinlan", e2eWallet(6), nil}
-	for _, inv := range []e2eInvestor{confirmed, potential, clear, entity, lookalike, intermediary, addrHit, sender} {
+	// Entities whose own names are clean, with beneficial owners. One owner
+	// is SDN 22790 "MADURO MOROS, Nicolas" by name, date of birth
+	// (23 Nov 1962) and citizenship; the other entity starts with a clean
+	// owner only.
+	boConfirmed := e2eInvestor{"e2e-bo-confirmed", "Harbour Lane Holdings Ltd", e2eWallet(8), map[string]any{"type": "ENTITY", "category": "INSTITUTIONAL",
+		"registration_number": "HL-771203", "beneficial_owners": []any{
+			map[string]any{"name": "Ada Fairbairn", "date_of_birth": "1969-07-14", "nationality": "GB", "ownership_bp": "5100", "role": "owner"},
+			map[string]any{"name": "Nicolas Maduro Moros", "date_of_birth": "1962-11-23", "nationality": "VE", "ownership_bp": "4900", "role": "owner"},
+		}}}
+	boPotential := e2eInvestor{"e2e-bo-potential", "Kestrel Park Investments Ltd", e2eWallet(9), map[string]any{"type": "ENTITY", "category": "INSTITUTIONAL",
+		"registration_number": "KP-550912", "beneficial_owners": []any{
+			map[string]any{"name": "Ada Fairbairn", "date_of_birth": "1969-07-14", "nationality": "GB", "ownership_bp": "10000", "role": "owner"},
+		}}}
+	for _, inv := range []e2eInvestor{confirmed, potential, clear, entity, lookalike, intermediary, addrHit, sender, boConfirmed, boPotential} {
 		api.onboard(inv)
 	}
 	const amt = 100000
@@ -290,8 +303,47 @@ func TestE2ESanctionsDecisionTable(t *testing.T) {
 			t.Errorf("contradicting identifiers must not confirm: %v", v["reasons"])
 		}
 	})
-	t.Run("beneficial owner", func(t *testing.T) {
-		t.Skip("product gap: the registry has no beneficial owners (registry.Investor, screening.Party), so 'entity clean, BO potential -> REVIEW; BO confirmed -> DENY' cannot be expressed through the registry API")
+	t.Run("beneficial owner confirmed blocks the entity", func(t *testing.T) {
+		v := api.check("TRANSFER", e2eAlice, boConfirmed.wallet, amt)
+		wantVerdict(t, "entity with a sanctioned owner", v, "DENY", "SANCTIONS_FLAGGED")
+		obs := fmt.Sprint(e2eReason(v, "SANCTIONS_FLAGGED")["observed"])
+		if !strings.HasPrefix(obs, "owner Nicolas Maduro Moros: ") || !strings.Contains(obs, "22790") {
+			t.Errorf("the reason does not name the owner and the list entry (SDN 22790): %q", obs)
+		}
+		// The ledger refuses the same transfer.
+		op := api.transfer("e2e-bo-confirmed", e2eAlice, boConfirmed.wallet, amt)
+		if opStatus(op) != "OPERATION_STATUS_REJECTED" || e2eReason(op, "SANCTIONS_FLAGGED") == nil {
+			t.Errorf("ledger transfer to an entity with a sanctioned owner: %v", op)
+		}
+	})
+	t.Run("new beneficial owner with a potential match reviews", func(t *testing.T) {
+		// Clean entity, clean owner: allowed.
+		if v := api.check("TRANSFER", e2eAlice, boPotential.wallet, amt); v["decision"] != "ALLOW" {
+			t.Fatalf("entity with clean owners: %v", v)
+		}
+		// A new owner is a material change: the registry write re-screens
+		// the entity. A misspelt name with no identifier is only a
+		// potential match.
+		api.patchInvestor(boPotential.id, map[string]any{"beneficial_owners": []any{
+			map[string]any{"name": "Ada Fairbairn", "date_of_birth": "1969-07-14", "nationality": "GB", "ownership_bp": "5000", "role": "owner"},
+			map[string]any{"name": "Nicolas Madurro Moros", "ownership_bp": "3000", "role": "controller"},
+		}})
+		var v map[string]any
+		eventually(t, "the entity to be re-screened with its new owner", func() bool {
+			v = api.check("TRANSFER", e2eAlice, boPotential.wallet, amt)
+			return v["decision"] != "ALLOW"
+		})
+		wantVerdict(t, "entity with a near-match owner", v, "REVIEW", "SANCTIONS_POTENTIAL_MATCH")
+		if e2eReason(v, "SANCTIONS_FLAGGED") != nil {
+			t.Errorf("a potential owner match must not block: %v", v["reasons"])
+		}
+		obs := fmt.Sprint(e2eReason(v, "SANCTIONS_POTENTIAL_MATCH")["observed"])
+		if !strings.HasPrefix(obs, "owner Nicolas Madurro Moros: ") || !strings.Contains(obs, "MADURO MOROS") {
+			t.Errorf("the reason does not name the owner and the list entry: %q", obs)
+		}
+		if id, _ := v["case_id"].(string); id == "" {
+			t.Errorf("REVIEW without a case: %v", v)
+		}
 	})
 	t.Run("restricted intermediary blocks", func(t *testing.T) {
 		v := api.check("TRANSFER", e2eAlice, intermediary.wallet, amt)

@@ -73,6 +73,11 @@ func partyFunc(reg registry.Reader) screening.PartyFunc {
 		if p.Nationality == "" {
 			p.Nationality = inv.Jurisdiction
 		}
+		// Beneficial owners are screened with the investor; their type is
+		// left unknown so no type contradiction can downgrade a match.
+		for _, o := range inv.BeneficialOwners {
+			p.Owners = append(p.Owners, screening.Party{Name: o.Name, DateOfBirth: o.DateOfBirth, Nationality: o.Nationality})
+		}
 		ws, err := reg.WalletsOf(ctx, investorID, zeroTime)
 		if err != nil && !errors.Is(err, registry.ErrNotFound) {
 			return screening.Party{}, err

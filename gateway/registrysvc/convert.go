@@ -1,6 +1,7 @@
 package registrysvc
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -69,8 +70,32 @@ func investorToProto(v registry.Investor) *registryv1.Investor {
 		EffectiveTo: fmtTimePtr(v.EffectiveTo), KycExpiresAt: fmtTimePtr(v.KYCExpiresAt), Category: ptr(v.Category),
 		Jurisdiction: ptr(v.Jurisdiction), Type: ptr(v.Type), Active: ptr(v.Active), LockedUntil: fmtTimePtr(v.LockedUntil),
 		ExpectedMin: ptr(amount(v.ExpectedMin)), ExpectedMax: ptr(amount(v.ExpectedMax)), ExternalRefs: v.ExternalRefs,
-		Version: v.Version, UpdatedAt: fmtTime(v.UpdatedAt),
+		Version: v.Version, UpdatedAt: fmtTime(v.UpdatedAt), BeneficialOwners: ownersToProto(v.BeneficialOwners),
 	}
+}
+
+func ownersToProto(os []registry.BeneficialOwner) []*registryv1.BeneficialOwner {
+	if len(os) == 0 {
+		return nil
+	}
+	out := make([]*registryv1.BeneficialOwner, len(os))
+	for i, o := range os {
+		out[i] = &registryv1.BeneficialOwner{Name: o.Name, DateOfBirth: o.DateOfBirth, Nationality: o.Nationality, OwnershipBp: o.OwnershipBP, Role: o.Role}
+	}
+	return out
+}
+
+// ownersFromProto converts owners; the store validates them. A nil entry
+// (impossible from JSON, possible from a hand-built request) is rejected.
+func ownersFromProto(ps []*registryv1.BeneficialOwner) ([]registry.BeneficialOwner, error) {
+	out := make([]registry.BeneficialOwner, len(ps))
+	for i, p := range ps {
+		if p == nil {
+			return nil, invalid(fmt.Sprintf("investor.beneficial_owners[%d]", i), "is required")
+		}
+		out[i] = registry.BeneficialOwner{Name: p.GetName(), DateOfBirth: p.GetDateOfBirth(), Nationality: p.GetNationality(), OwnershipBP: p.GetOwnershipBp(), Role: p.GetRole()}
+	}
+	return out, nil
 }
 
 // applyInvestor copies the fields present in p onto v.
@@ -129,6 +154,11 @@ func applyInvestor(v *registry.Investor, p *registryv1.Investor) error {
 	}
 	if len(p.ExternalRefs) > 0 {
 		v.ExternalRefs = p.ExternalRefs
+	}
+	if len(p.BeneficialOwners) > 0 {
+		if v.BeneficialOwners, err = ownersFromProto(p.BeneficialOwners); err != nil {
+			return err
+		}
 	}
 	return nil
 }

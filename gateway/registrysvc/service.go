@@ -129,6 +129,12 @@ func (s *Service) UpdateInvestor(ctx context.Context, r *registryv1.UpdateInvest
 	if err := applyInvestor(&cur, r.GetInvestor()); err != nil {
 		return nil, s.fail(ctx, "UpdateInvestor", err)
 	}
+	if r.GetClearBeneficialOwners() {
+		if len(r.GetInvestor().GetBeneficialOwners()) > 0 {
+			return nil, s.fail(ctx, "UpdateInvestor", invalid("clear_beneficial_owners", "cannot be combined with investor.beneficial_owners"))
+		}
+		cur.BeneficialOwners = nil
+	}
 	out, err := s.store.UpdateInvestor(ctx, cur, r.GetVersion(), c)
 	if err != nil {
 		return nil, s.fail(ctx, "UpdateInvestor", err)

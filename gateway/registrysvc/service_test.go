@@ -475,3 +475,69 @@ func TestEligibilityIntervals(t *testing.T) {
 	_, err = e.client.GetEligibilityIntervals(as(ctx, "aud", auth.RoleAuditor), &registryv1.GetEligibilityIntervalsRequest{AssetId: "EL", Wallet: storetest.Address(4242)})
 	wantCode(t, err, codes.NotFound)
 }
+
+// TestBeneficialOwnersOverREST creates, patches, clears and rejects
+// beneficial owners through the REST routes.
+func TestBeneficialOwnersOverREST(t *testing.T) {
+	e := setup(t)
+	co := "co:" + auth.RoleCompliance
+	base := e.rest + "/v1/registry/investors"
+	owners := func(body map[string]any) []string {
+		var out []string
+		list, _ := body["beneficial_owners"].([]any)
+		for _, o := range list {
+			m := o.(map[string]any)
+			out = append(out, fmt.Sprintf("%v|%v|%v|%v|%v", m["name"], m["date_of_birth"], m["nationality"], m["ownership_bp"], m["role"]))
+		}
+		return out
+	}
+	entity := map[string]any{"id": "ent-1", "name": "Harbour Holdings Ltd", "status": "APPROVED", "category": "INSTITUTIONAL",
+		"jurisdiction": "GB", "type": "ENTITY", "beneficial_owners": []any{
+			map[string]any{"name": "Ann Owner", "date_of_birth": "1970-05-01", "nationality": "gb", "ownership_bp": "6000", "role": "owner"},
+			map[string]any{"name": "Carl Controller", "role": "controller"},
+		}}
+	code, body := httpDo(t, http.MethodPost, base, co, map[string]any{"investor": entity, "reason": "kyb"})
+	if code != 200 {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	want := []string{"Ann Owner|1970-05-01|GB|6000|owner", "Carl Controller|||0|controller"}
+	if diff := cmp.Diff(want, owners(body)); diff != "" {
+		t.Fatalf("created owners (-want +got):\n%s", diff)
+	}
+
+	tests := []struct {
+		name    string
+		patch   map[string]any
+		code    int
+		owners  []string
+		message string // a substring of the error message
+	}{
+		{"patch without owners keeps them", map[string]any{"investor": map[string]any{"name": "Harbour Holdings plc"}}, 200, want, ""},
+		{"non-empty list replaces", map[string]any{"investor": map[string]any{"beneficial_owners": []any{map[string]any{"name": "Dora Director", "role": "director"}}}}, 200,
+			[]string{"Dora Director|||0|director"}, ""},
+		{"invalid owner names the field", map[string]any{"investor": map[string]any{"beneficial_owners": []any{map[string]any{"name": "Eve", "nationality": "XX"}}}}, 400,
+			nil, "beneficial_owners[0].nationality"},
+		{"clear with a list is refused", map[string]any{"clear_beneficial_owners": true, "investor": map[string]any{"beneficial_owners": []any{map[string]any{"name": "Eve"}}}}, 400,
+			nil, "clear_beneficial_owners"},
+		{"clear removes every owner", map[string]any{"clear_beneficial_owners": true, "investor": map[string]any{}}, 200, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, cur := httpDo(t, http.MethodGet, base+"/ent-1", co, nil)
+			tc.patch["version"], tc.patch["reason"] = cur["version"], "change of owners"
+			code, body := httpDo(t, http.MethodPatch, base+"/ent-1", co, tc.patch)
+			if code != tc.code {
+				t.Fatalf("PATCH: %d %v", code, body)
+			}
+			if tc.code != 200 {
+				if !strings.Contains(fmt.Sprint(body["message"]), tc.message) {
+					t.Fatalf("error does not name %s: %v", tc.message, body)
+				}
+				return
+			}
+			if diff := cmp.Diff(tc.owners, owners(body)); diff != "" {
+				t.Fatalf("owners (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

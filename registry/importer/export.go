@@ -85,6 +85,13 @@ func exportAll(ctx context.Context, store registry.Store, emit func(map[string]s
 				"locked_until": ts(inv.LockedUntil), "expected_min": i64(inv.ExpectedMin), "expected_max": i64(inv.ExpectedMax),
 				"external_refs": strings.Join(sorted(refs), ";"),
 			}
+			if len(inv.BeneficialOwners) > 0 {
+				bo, err := json.Marshal(inv.BeneficialOwners)
+				if err != nil {
+					return fmt.Errorf("importer: export: %w", err)
+				}
+				rec["beneficial_owners"] = string(bo)
+			}
 			if err := emit(rec, investorRow{Kind: registry.KindInvestor, Investor: inv}); err != nil {
 				return fmt.Errorf("importer: export: %w", err)
 			}

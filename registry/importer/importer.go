@@ -37,7 +37,7 @@ const (
 var Columns = []string{
 	"kind", "id", "name", "date_of_birth", "nationality", "registration_number", "status",
 	"effective_from", "effective_to", "kyc_expires_at", "category", "jurisdiction", "type", "active",
-	"locked_until", "expected_min", "expected_max", "external_refs",
+	"locked_until", "expected_min", "expected_max", "external_refs", "beneficial_owners",
 	"address", "chain", "investor_id", "verified", "frozen", "frozen_amount",
 	"ticker", "decimals", "pack", "params", "paused_actions", "treasury_wallet", "redemption_wallet",
 	"asset_id", "remove",
@@ -446,6 +446,11 @@ func csvRow(get func(string) string) (registry.Mutation, string, string, error) 
 				inv.ExternalRefs = map[string]string{}
 			}
 			inv.ExternalRefs[k] = v
+		}
+		if bo := get("beneficial_owners"); bo != "" && fe == nil {
+			if err := strict([]byte(bo), &inv.BeneficialOwners); err != nil {
+				fe = &fieldErr{"beneficial_owners", "must be a JSON array of beneficial owners: " + err.Error()}
+			}
 		}
 		m, id = registry.Mutation{Investor: &inv}, inv.ID
 	case registry.KindWallet:

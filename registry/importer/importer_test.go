@@ -214,3 +214,76 @@ func TestDetectFormat(t *testing.T) {
 		t.Fatal("CSV without a kind column accepted")
 	}
 }
+
+func TestBeneficialOwners(t *testing.T) {
+	owners := []registry.BeneficialOwner{
+		{Name: "Ann Owner", DateOfBirth: "1970-05-01", Nationality: "GB", OwnershipBP: 6000, Role: "owner"},
+		{Name: "Carl Controller", Role: "controller"},
+	}
+	const boJSON = `[{"name":"Ann Owner","date_of_birth":"1970-05-01","nationality":"gb","ownership_bp":6000,"role":"owner"},{"name":"Carl Controller","role":"controller"}]`
+	const invJSON = `{"kind":"investor","id":"ent-1","status":"APPROVED","category":"INSTITUTIONAL","jurisdiction":"CH","type":"ENTITY"`
+	csvQuote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	tests := []struct {
+		name   string
+		src    string
+		want   []registry.BeneficialOwner
+		errFld string // the field a rejected row names
+	}{
+		{"jsonl", invJSON + `,"beneficial_owners":` + boJSON + "}\n", owners, ""},
+		{"csv", "kind,id,status,category,jurisdiction,type,beneficial_owners\ninvestor,ent-1,APPROVED,INSTITUTIONAL,CH,ENTITY," + csvQuote(boJSON) + "\n", owners, ""},
+		{"csv without owners", "kind,id,status,category,jurisdiction,type,beneficial_owners\ninvestor,ent-1,APPROVED,INSTITUTIONAL,CH,ENTITY,\n", nil, ""},
+		{"jsonl owner not an array", invJSON + `,"beneficial_owners":{"name":"Ann"}}` + "\n", nil, "-"},
+		{"jsonl owner unknown field", invJSON + `,"beneficial_owners":[{"name":"Ann","share":5}]}` + "\n", nil, "-"},
+		{"jsonl owner bad nationality", invJSON + `,"beneficial_owners":[{"name":"Ann","nationality":"XX"}]}` + "\n", nil, "beneficial_owners[0].nationality"},
+		{"csv owners not JSON", "kind,id,status,category,jurisdiction,type,beneficial_owners\ninvestor,ent-1,APPROVED,INSTITUTIONAL,CH,ENTITY,Ann Owner\n", nil, "beneficial_owners"},
+		{"csv owner share too high", "kind,id,status,category,jurisdiction,type,beneficial_owners\ninvestor,ent-1,APPROVED,INSTITUTIONAL,CH,ENTITY," + csvQuote(`[{"name":"Ann","ownership_bp":10001}]`) + "\n", nil, "beneficial_owners[0].ownership_bp"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			ctx := t.Context()
+			res, err := importer.Import(ctx, s, strings.NewReader(tc.src), importer.Options{Change: change})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.errFld != "" {
+				if len(res.Errors) != 1 {
+					t.Fatalf("want one rejected row, got %+v", res)
+				}
+				var ve *registry.ValidationError
+				if tc.errFld != "-" && (!errors.As(res.Errors[0].Err, &ve) || ve.Field != tc.errFld) {
+					t.Fatalf("rejected on %v, want field %s", res.Errors[0].Err, tc.errFld)
+				}
+				return
+			}
+			if len(res.Errors) != 0 {
+				t.Fatalf("errors: %v", res.Errors)
+			}
+			inv, err := s.Investor(ctx, "ent-1", time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, inv.BeneficialOwners); diff != "" {
+				t.Fatalf("owners (-want +got):\n%s", diff)
+			}
+			// Both export formats carry the owners back unchanged.
+			for _, format := range []string{importer.FormatJSONL, importer.FormatCSV} {
+				var buf bytes.Buffer
+				if err := importer.Export(ctx, s, &buf, format); err != nil {
+					t.Fatal(err)
+				}
+				dst := newStore(t)
+				if res, err := importer.Import(ctx, dst, &buf, importer.Options{Change: change}); err != nil || len(res.Errors) != 0 {
+					t.Fatalf("%s re-import: %v %v", format, err, res.Errors)
+				}
+				back, err := dst.Investor(ctx, "ent-1", time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tc.want, back.BeneficialOwners); diff != "" {
+					t.Fatalf("%s export round trip (-want +got):\n%s", format, diff)
+				}
+			}
+		})
+	}
+}

@@ -108,6 +108,7 @@ func Run(t *testing.T, newStore Factory) {
 	}{
 		{"InvestorCRUD", testInvestorCRUD},
 		{"InvestorValidation", testInvestorValidation},
+		{"BeneficialOwners", testBeneficialOwners},
 		{"WalletCRUD", testWalletCRUD},
 		{"AssetCRUD", testAssetCRUD},
 		{"Whitelist", testWhitelist},
@@ -179,6 +180,24 @@ func testInvestorValidation(t *testing.T, s registry.Store) {
 		{"bad id", func(i *registry.Investor) { i.ID = "bad id!" }, "id"},
 		{"bad dob", func(i *registry.Investor) { i.DateOfBirth = "1990-13-40" }, "date_of_birth"},
 		{"negative expected", func(i *registry.Investor) { i.ExpectedMin = -1 }, "expected_min"},
+		{"owner without name", func(i *registry.Investor) {
+			i.BeneficialOwners = []registry.BeneficialOwner{{Name: "Ann Owner"}, {Name: "  "}}
+		}, "beneficial_owners[1].name"},
+		{"owner bad dob", func(i *registry.Investor) {
+			i.BeneficialOwners = []registry.BeneficialOwner{{Name: "Ann Owner", DateOfBirth: "1970-02-30"}}
+		}, "beneficial_owners[0].date_of_birth"},
+		{"owner bad nationality", func(i *registry.Investor) {
+			i.BeneficialOwners = []registry.BeneficialOwner{{Name: "Ann Owner", Nationality: "XX"}}
+		}, "beneficial_owners[0].nationality"},
+		{"owner share above 100%", func(i *registry.Investor) {
+			i.BeneficialOwners = []registry.BeneficialOwner{{Name: "Ann Owner", OwnershipBP: 10001}}
+		}, "beneficial_owners[0].ownership_bp"},
+		{"too many owners", func(i *registry.Investor) {
+			i.BeneficialOwners = make([]registry.BeneficialOwner, registry.MaxBeneficialOwners+1)
+			for n := range i.BeneficialOwners {
+				i.BeneficialOwners[n].Name = fmt.Sprintf("Owner %d", n)
+			}
+		}, "beneficial_owners"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,6 +214,76 @@ func testInvestorValidation(t *testing.T, s registry.Store) {
 	got := must(t, ok(s.CreateInvestor(ctx, lower, now("x"))))
 	if got.Jurisdiction != "DE" || got.Status != registry.StatusApproved {
 		t.Fatalf("codes not normalised: %+v", got)
+	}
+}
+
+// testBeneficialOwners checks that beneficial owners round-trip (normalised),
+// are versioned with the investor, and read as of each instant.
+func testBeneficialOwners(t *testing.T, s registry.Store) {
+	ctx := t.Context()
+	h := time.Hour
+	inv := Investor("inv-bo")
+	inv.Type, inv.Category = registry.TypeEntity, registry.CategoryInstitutional
+	inv.BeneficialOwners = []registry.BeneficialOwner{
+		{Name: " Ann Owner ", DateOfBirth: "1970-05-01", Nationality: "gb", OwnershipBP: 6000, Role: "Owner"},
+		{Name: "Carl Controller", Role: registry.RoleController},
+	}
+	v1 := must(t, ok(s.CreateInvestor(ctx, inv, chg(1*h, "onboard"))))
+	wantOwners := []registry.BeneficialOwner{
+		{Name: "Ann Owner", DateOfBirth: "1970-05-01", Nationality: "GB", OwnershipBP: 6000, Role: registry.RoleOwner},
+		{Name: "Carl Controller", Role: registry.RoleController},
+	}
+	if diff := cmp.Diff(wantOwners, v1.BeneficialOwners); diff != "" {
+		t.Fatalf("created owners not normalised (-want +got):\n%s", diff)
+	}
+	if inv.BeneficialOwners[0].Nationality != "gb" {
+		t.Fatal("the store normalised the caller's slice in place")
+	}
+	got := must(t, ok(s.Investor(ctx, "inv-bo", time.Time{})))
+	if diff := cmp.Diff(v1, got); diff != "" {
+		t.Fatalf("round trip (-create +get):\n%s", diff)
+	}
+
+	// A new owner is a material change: a new version.
+	upd := got
+	upd.BeneficialOwners = append(slices.Clone(got.BeneficialOwners), registry.BeneficialOwner{Name: "Dora Director", Nationality: "DE", Role: registry.RoleDirector})
+	v2 := must(t, ok(s.UpdateInvestor(ctx, upd, 1, chg(2*h, "new director"))))
+	if v2.Version != 2 || len(v2.BeneficialOwners) != 3 {
+		t.Fatalf("update: version %d owners %+v", v2.Version, v2.BeneficialOwners)
+	}
+	// Removing every owner is also a change, and stores no owners.
+	upd = v2
+	upd.BeneficialOwners = []registry.BeneficialOwner{}
+	v3 := must(t, ok(s.UpdateInvestor(ctx, upd, 2, chg(3*h, "owners removed"))))
+	if v3.Version != 3 || v3.BeneficialOwners != nil {
+		t.Fatalf("clear: version %d owners %#v", v3.Version, v3.BeneficialOwners)
+	}
+	for _, tc := range []struct {
+		name string
+		asOf time.Time
+		want registry.Investor
+	}{
+		{"as of v1", at(90 * time.Minute), v1},
+		{"as of v2", at(150 * time.Minute), v2},
+		{"latest", time.Time{}, v3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := must(t, ok(s.Investor(ctx, "inv-bo", tc.asOf)))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	hist := must(t, ok(s.History(ctx, registry.KindInvestor, "inv-bo")))
+	var counts []int
+	for _, r := range hist {
+		counts = append(counts, len(r.Investor.BeneficialOwners))
+	}
+	if diff := cmp.Diff([]int{2, 3, 0}, counts); diff != "" {
+		t.Fatalf("owners per history revision (-want +got):\n%s", diff)
+	}
+	if d := hist[1].Investor.BeneficialOwners[2]; d.Name != "Dora Director" || d.Role != registry.RoleDirector {
+		t.Fatalf("history v2 third owner: %+v", d)
 	}
 }
 

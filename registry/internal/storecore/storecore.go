@@ -84,6 +84,9 @@ func PrepareInvestor(inv registry.Investor, prev *registry.Investor, at time.Tim
 	} else {
 		inv.ExternalRefs = maps.Clone(inv.ExternalRefs)
 	}
+	if len(inv.BeneficialOwners) == 0 {
+		inv.BeneficialOwners = nil
+	}
 	if err := registry.ValidateInvestor(&inv); err != nil {
 		return inv, err
 	}

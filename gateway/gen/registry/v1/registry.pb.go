@@ -53,11 +53,15 @@ type Investor struct {
 	ExpectedMin *string `protobuf:"bytes,15,opt,name=expected_min,json=expectedMin,proto3,oneof" json:"expected_min,omitempty"`
 	ExpectedMax *string `protobuf:"bytes,16,opt,name=expected_max,json=expectedMax,proto3,oneof" json:"expected_max,omitempty"`
 	// External references (KYC provider ids, CRM ids). Non-empty replaces.
-	ExternalRefs  map[string]string `protobuf:"bytes,17,rep,name=external_refs,json=externalRefs,proto3" json:"external_refs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Version       int64             `protobuf:"varint,18,opt,name=version,proto3" json:"version,omitempty"`
-	UpdatedAt     string            `protobuf:"bytes,19,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ExternalRefs map[string]string `protobuf:"bytes,17,rep,name=external_refs,json=externalRefs,proto3" json:"external_refs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Version      int64             `protobuf:"varint,18,opt,name=version,proto3" json:"version,omitempty"`
+	UpdatedAt    string            `protobuf:"bytes,19,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Beneficial owners and controllers (at most 50), each screened with the
+	// investor. On update a non-empty list replaces the stored one;
+	// UpdateInvestorRequest.clear_beneficial_owners removes them all.
+	BeneficialOwners []*BeneficialOwner `protobuf:"bytes,20,rep,name=beneficial_owners,json=beneficialOwners,proto3" json:"beneficial_owners,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Investor) Reset() {
@@ -223,6 +227,93 @@ func (x *Investor) GetUpdatedAt() string {
 	return ""
 }
 
+func (x *Investor) GetBeneficialOwners() []*BeneficialOwner {
+	if x != nil {
+		return x.BeneficialOwners
+	}
+	return nil
+}
+
+// BeneficialOwner is a person who owns or controls an investor, and how
+// the owner was identified.
+type BeneficialOwner struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	DateOfBirth string                 `protobuf:"bytes,2,opt,name=date_of_birth,json=dateOfBirth,proto3" json:"date_of_birth,omitempty"` // YYYY-MM-DD
+	Nationality string                 `protobuf:"bytes,3,opt,name=nationality,proto3" json:"nationality,omitempty"`                      // ISO-3166 alpha-2
+	// Ownership share in basis points, 0 to 10000.
+	OwnershipBp int64 `protobuf:"varint,4,opt,name=ownership_bp,json=ownershipBp,proto3" json:"ownership_bp,omitempty"`
+	// How the owner was identified: owner, controller, director, ...
+	Role          string `protobuf:"bytes,5,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeneficialOwner) Reset() {
+	*x = BeneficialOwner{}
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeneficialOwner) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeneficialOwner) ProtoMessage() {}
+
+func (x *BeneficialOwner) ProtoReflect() protoreflect.Message {
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeneficialOwner.ProtoReflect.Descriptor instead.
+func (*BeneficialOwner) Descriptor() ([]byte, []int) {
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *BeneficialOwner) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BeneficialOwner) GetDateOfBirth() string {
+	if x != nil {
+		return x.DateOfBirth
+	}
+	return ""
+}
+
+func (x *BeneficialOwner) GetNationality() string {
+	if x != nil {
+		return x.Nationality
+	}
+	return ""
+}
+
+func (x *BeneficialOwner) GetOwnershipBp() int64 {
+	if x != nil {
+		return x.OwnershipBp
+	}
+	return 0
+}
+
+func (x *BeneficialOwner) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
 // Wallet is an address on a chain owned by one investor. The address is
 // the key; EVM addresses are stored lowercase (checksummed input accepted).
 type Wallet struct {
@@ -243,7 +334,7 @@ type Wallet struct {
 
 func (x *Wallet) Reset() {
 	*x = Wallet{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[1]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -255,7 +346,7 @@ func (x *Wallet) String() string {
 func (*Wallet) ProtoMessage() {}
 
 func (x *Wallet) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[1]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -268,7 +359,7 @@ func (x *Wallet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Wallet.ProtoReflect.Descriptor instead.
 func (*Wallet) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{1}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Wallet) GetAddress() string {
@@ -348,7 +439,7 @@ type Condition struct {
 
 func (x *Condition) Reset() {
 	*x = Condition{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[2]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -360,7 +451,7 @@ func (x *Condition) String() string {
 func (*Condition) ProtoMessage() {}
 
 func (x *Condition) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[2]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -373,7 +464,7 @@ func (x *Condition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Condition.ProtoReflect.Descriptor instead.
 func (*Condition) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{2}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Condition) GetId() string {
@@ -436,7 +527,7 @@ type AssetParams struct {
 
 func (x *AssetParams) Reset() {
 	*x = AssetParams{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[3]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +539,7 @@ func (x *AssetParams) String() string {
 func (*AssetParams) ProtoMessage() {}
 
 func (x *AssetParams) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[3]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +552,7 @@ func (x *AssetParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetParams.ProtoReflect.Descriptor instead.
 func (*AssetParams) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{3}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AssetParams) GetAllowedJurisdictions() []string {
@@ -586,7 +677,7 @@ type StringList struct {
 
 func (x *StringList) Reset() {
 	*x = StringList{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[4]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +689,7 @@ func (x *StringList) String() string {
 func (*StringList) ProtoMessage() {}
 
 func (x *StringList) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[4]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +702,7 @@ func (x *StringList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StringList.ProtoReflect.Descriptor instead.
 func (*StringList) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{4}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StringList) GetValues() []string {
@@ -642,7 +733,7 @@ type Asset struct {
 
 func (x *Asset) Reset() {
 	*x = Asset{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[5]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +745,7 @@ func (x *Asset) String() string {
 func (*Asset) ProtoMessage() {}
 
 func (x *Asset) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[5]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +758,7 @@ func (x *Asset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Asset.ProtoReflect.Descriptor instead.
 func (*Asset) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{5}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Asset) GetId() string {
@@ -753,7 +844,7 @@ type WhitelistEntry struct {
 
 func (x *WhitelistEntry) Reset() {
 	*x = WhitelistEntry{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[6]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -765,7 +856,7 @@ func (x *WhitelistEntry) String() string {
 func (*WhitelistEntry) ProtoMessage() {}
 
 func (x *WhitelistEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[6]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -778,7 +869,7 @@ func (x *WhitelistEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhitelistEntry.ProtoReflect.Descriptor instead.
 func (*WhitelistEntry) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{6}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WhitelistEntry) GetAssetId() string {
@@ -826,7 +917,7 @@ type CreateInvestorRequest struct {
 
 func (x *CreateInvestorRequest) Reset() {
 	*x = CreateInvestorRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[7]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -838,7 +929,7 @@ func (x *CreateInvestorRequest) String() string {
 func (*CreateInvestorRequest) ProtoMessage() {}
 
 func (x *CreateInvestorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[7]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -851,7 +942,7 @@ func (x *CreateInvestorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInvestorRequest.ProtoReflect.Descriptor instead.
 func (*CreateInvestorRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{7}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateInvestorRequest) GetInvestor() *Investor {
@@ -872,16 +963,19 @@ type UpdateInvestorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The version the caller last read; a stale version fails with ABORTED.
-	Version       int64     `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
-	Investor      *Investor `protobuf:"bytes,3,opt,name=investor,proto3" json:"investor,omitempty"`
-	Reason        string    `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Version  int64     `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	Investor *Investor `protobuf:"bytes,3,opt,name=investor,proto3" json:"investor,omitempty"`
+	Reason   string    `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Removes every beneficial owner (an empty list in investor leaves them
+	// unchanged). Fails if investor also lists owners.
+	ClearBeneficialOwners bool `protobuf:"varint,5,opt,name=clear_beneficial_owners,json=clearBeneficialOwners,proto3" json:"clear_beneficial_owners,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *UpdateInvestorRequest) Reset() {
 	*x = UpdateInvestorRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[8]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +987,7 @@ func (x *UpdateInvestorRequest) String() string {
 func (*UpdateInvestorRequest) ProtoMessage() {}
 
 func (x *UpdateInvestorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[8]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +1000,7 @@ func (x *UpdateInvestorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateInvestorRequest.ProtoReflect.Descriptor instead.
 func (*UpdateInvestorRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{8}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateInvestorRequest) GetId() string {
@@ -937,6 +1031,13 @@ func (x *UpdateInvestorRequest) GetReason() string {
 	return ""
 }
 
+func (x *UpdateInvestorRequest) GetClearBeneficialOwners() bool {
+	if x != nil {
+		return x.ClearBeneficialOwners
+	}
+	return false
+}
+
 type GetInvestorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -948,7 +1049,7 @@ type GetInvestorRequest struct {
 
 func (x *GetInvestorRequest) Reset() {
 	*x = GetInvestorRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[9]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -960,7 +1061,7 @@ func (x *GetInvestorRequest) String() string {
 func (*GetInvestorRequest) ProtoMessage() {}
 
 func (x *GetInvestorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[9]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -973,7 +1074,7 @@ func (x *GetInvestorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInvestorRequest.ProtoReflect.Descriptor instead.
 func (*GetInvestorRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{9}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetInvestorRequest) GetId() string {
@@ -1003,7 +1104,7 @@ type ListInvestorsRequest struct {
 
 func (x *ListInvestorsRequest) Reset() {
 	*x = ListInvestorsRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[10]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1015,7 +1116,7 @@ func (x *ListInvestorsRequest) String() string {
 func (*ListInvestorsRequest) ProtoMessage() {}
 
 func (x *ListInvestorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[10]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1028,7 +1129,7 @@ func (x *ListInvestorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInvestorsRequest.ProtoReflect.Descriptor instead.
 func (*ListInvestorsRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{10}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListInvestorsRequest) GetStatus() string {
@@ -1076,7 +1177,7 @@ type ListInvestorsResponse struct {
 
 func (x *ListInvestorsResponse) Reset() {
 	*x = ListInvestorsResponse{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[11]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1088,7 +1189,7 @@ func (x *ListInvestorsResponse) String() string {
 func (*ListInvestorsResponse) ProtoMessage() {}
 
 func (x *ListInvestorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[11]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1101,7 +1202,7 @@ func (x *ListInvestorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInvestorsResponse.ProtoReflect.Descriptor instead.
 func (*ListInvestorsResponse) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{11}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListInvestorsResponse) GetInvestors() []*Investor {
@@ -1128,7 +1229,7 @@ type CreateWalletRequest struct {
 
 func (x *CreateWalletRequest) Reset() {
 	*x = CreateWalletRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[12]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1140,7 +1241,7 @@ func (x *CreateWalletRequest) String() string {
 func (*CreateWalletRequest) ProtoMessage() {}
 
 func (x *CreateWalletRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[12]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1153,7 +1254,7 @@ func (x *CreateWalletRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWalletRequest.ProtoReflect.Descriptor instead.
 func (*CreateWalletRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{12}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateWalletRequest) GetWallet() *Wallet {
@@ -1182,7 +1283,7 @@ type UpdateWalletRequest struct {
 
 func (x *UpdateWalletRequest) Reset() {
 	*x = UpdateWalletRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[13]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1295,7 @@ func (x *UpdateWalletRequest) String() string {
 func (*UpdateWalletRequest) ProtoMessage() {}
 
 func (x *UpdateWalletRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[13]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1308,7 @@ func (x *UpdateWalletRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWalletRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWalletRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{13}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateWalletRequest) GetAddress() string {
@@ -1248,7 +1349,7 @@ type GetWalletRequest struct {
 
 func (x *GetWalletRequest) Reset() {
 	*x = GetWalletRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[14]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +1361,7 @@ func (x *GetWalletRequest) String() string {
 func (*GetWalletRequest) ProtoMessage() {}
 
 func (x *GetWalletRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[14]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +1374,7 @@ func (x *GetWalletRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWalletRequest.ProtoReflect.Descriptor instead.
 func (*GetWalletRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{14}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetWalletRequest) GetAddress() string {
@@ -1302,7 +1403,7 @@ type ListWalletsRequest struct {
 
 func (x *ListWalletsRequest) Reset() {
 	*x = ListWalletsRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[15]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1415,7 @@ func (x *ListWalletsRequest) String() string {
 func (*ListWalletsRequest) ProtoMessage() {}
 
 func (x *ListWalletsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[15]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1428,7 @@ func (x *ListWalletsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWalletsRequest.ProtoReflect.Descriptor instead.
 func (*ListWalletsRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{15}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListWalletsRequest) GetInvestorId() string {
@@ -1368,7 +1469,7 @@ type ListWalletsResponse struct {
 
 func (x *ListWalletsResponse) Reset() {
 	*x = ListWalletsResponse{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[16]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1481,7 @@ func (x *ListWalletsResponse) String() string {
 func (*ListWalletsResponse) ProtoMessage() {}
 
 func (x *ListWalletsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[16]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1494,7 @@ func (x *ListWalletsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWalletsResponse.ProtoReflect.Descriptor instead.
 func (*ListWalletsResponse) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{16}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListWalletsResponse) GetWallets() []*Wallet {
@@ -1420,7 +1521,7 @@ type CreateAssetRequest struct {
 
 func (x *CreateAssetRequest) Reset() {
 	*x = CreateAssetRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[17]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +1533,7 @@ func (x *CreateAssetRequest) String() string {
 func (*CreateAssetRequest) ProtoMessage() {}
 
 func (x *CreateAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[17]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1445,7 +1546,7 @@ func (x *CreateAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAssetRequest.ProtoReflect.Descriptor instead.
 func (*CreateAssetRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{17}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateAssetRequest) GetAsset() *Asset {
@@ -1474,7 +1575,7 @@ type UpdateAssetRequest struct {
 
 func (x *UpdateAssetRequest) Reset() {
 	*x = UpdateAssetRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[18]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1486,7 +1587,7 @@ func (x *UpdateAssetRequest) String() string {
 func (*UpdateAssetRequest) ProtoMessage() {}
 
 func (x *UpdateAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[18]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1499,7 +1600,7 @@ func (x *UpdateAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAssetRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAssetRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{18}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateAssetRequest) GetId() string {
@@ -1540,7 +1641,7 @@ type GetAssetRequest struct {
 
 func (x *GetAssetRequest) Reset() {
 	*x = GetAssetRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[19]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1552,7 +1653,7 @@ func (x *GetAssetRequest) String() string {
 func (*GetAssetRequest) ProtoMessage() {}
 
 func (x *GetAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[19]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1565,7 +1666,7 @@ func (x *GetAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssetRequest.ProtoReflect.Descriptor instead.
 func (*GetAssetRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{19}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetAssetRequest) GetId() string {
@@ -1593,7 +1694,7 @@ type ListAssetsRequest struct {
 
 func (x *ListAssetsRequest) Reset() {
 	*x = ListAssetsRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[20]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +1706,7 @@ func (x *ListAssetsRequest) String() string {
 func (*ListAssetsRequest) ProtoMessage() {}
 
 func (x *ListAssetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[20]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +1719,7 @@ func (x *ListAssetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssetsRequest.ProtoReflect.Descriptor instead.
 func (*ListAssetsRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{20}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListAssetsRequest) GetPack() string {
@@ -1652,7 +1753,7 @@ type ListAssetsResponse struct {
 
 func (x *ListAssetsResponse) Reset() {
 	*x = ListAssetsResponse{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[21]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +1765,7 @@ func (x *ListAssetsResponse) String() string {
 func (*ListAssetsResponse) ProtoMessage() {}
 
 func (x *ListAssetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[21]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +1778,7 @@ func (x *ListAssetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssetsResponse.ProtoReflect.Descriptor instead.
 func (*ListAssetsResponse) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{21}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListAssetsResponse) GetAssets() []*Asset {
@@ -1705,7 +1806,7 @@ type WhitelistRequest struct {
 
 func (x *WhitelistRequest) Reset() {
 	*x = WhitelistRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[22]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1717,7 +1818,7 @@ func (x *WhitelistRequest) String() string {
 func (*WhitelistRequest) ProtoMessage() {}
 
 func (x *WhitelistRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[22]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1730,7 +1831,7 @@ func (x *WhitelistRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhitelistRequest.ProtoReflect.Descriptor instead.
 func (*WhitelistRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{22}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WhitelistRequest) GetAssetId() string {
@@ -1769,7 +1870,7 @@ type GetHistoryRequest struct {
 
 func (x *GetHistoryRequest) Reset() {
 	*x = GetHistoryRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[23]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1781,7 +1882,7 @@ func (x *GetHistoryRequest) String() string {
 func (*GetHistoryRequest) ProtoMessage() {}
 
 func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[23]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1794,7 +1895,7 @@ func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{23}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetHistoryRequest) GetKind() string {
@@ -1847,7 +1948,7 @@ type Revision struct {
 
 func (x *Revision) Reset() {
 	*x = Revision{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[24]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1859,7 +1960,7 @@ func (x *Revision) String() string {
 func (*Revision) ProtoMessage() {}
 
 func (x *Revision) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[24]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1872,7 +1973,7 @@ func (x *Revision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Revision.ProtoReflect.Descriptor instead.
 func (*Revision) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{24}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Revision) GetKind() string {
@@ -1997,7 +2098,7 @@ type GetHistoryResponse struct {
 
 func (x *GetHistoryResponse) Reset() {
 	*x = GetHistoryResponse{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[25]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2009,7 +2110,7 @@ func (x *GetHistoryResponse) String() string {
 func (*GetHistoryResponse) ProtoMessage() {}
 
 func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[25]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2022,7 +2123,7 @@ func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{25}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetHistoryResponse) GetRevisions() []*Revision {
@@ -2045,7 +2146,7 @@ type GetEligibilityIntervalsRequest struct {
 
 func (x *GetEligibilityIntervalsRequest) Reset() {
 	*x = GetEligibilityIntervalsRequest{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[26]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2057,7 +2158,7 @@ func (x *GetEligibilityIntervalsRequest) String() string {
 func (*GetEligibilityIntervalsRequest) ProtoMessage() {}
 
 func (x *GetEligibilityIntervalsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[26]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2070,7 +2171,7 @@ func (x *GetEligibilityIntervalsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEligibilityIntervalsRequest.ProtoReflect.Descriptor instead.
 func (*GetEligibilityIntervalsRequest) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{26}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetEligibilityIntervalsRequest) GetAssetId() string {
@@ -2117,7 +2218,7 @@ type Reason struct {
 
 func (x *Reason) Reset() {
 	*x = Reason{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[27]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2129,7 +2230,7 @@ func (x *Reason) String() string {
 func (*Reason) ProtoMessage() {}
 
 func (x *Reason) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[27]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2142,7 +2243,7 @@ func (x *Reason) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reason.ProtoReflect.Descriptor instead.
 func (*Reason) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{27}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Reason) GetCode() string {
@@ -2211,7 +2312,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[28]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2324,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[28]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2337,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{28}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Change) GetAt() string {
@@ -2303,7 +2404,7 @@ type EligibilityInterval struct {
 
 func (x *EligibilityInterval) Reset() {
 	*x = EligibilityInterval{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[29]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2315,7 +2416,7 @@ func (x *EligibilityInterval) String() string {
 func (*EligibilityInterval) ProtoMessage() {}
 
 func (x *EligibilityInterval) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[29]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2328,7 +2429,7 @@ func (x *EligibilityInterval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EligibilityInterval.ProtoReflect.Descriptor instead.
 func (*EligibilityInterval) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{29}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *EligibilityInterval) GetFrom() string {
@@ -2375,7 +2476,7 @@ type GetEligibilityIntervalsResponse struct {
 
 func (x *GetEligibilityIntervalsResponse) Reset() {
 	*x = GetEligibilityIntervalsResponse{}
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[30]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2387,7 +2488,7 @@ func (x *GetEligibilityIntervalsResponse) String() string {
 func (*GetEligibilityIntervalsResponse) ProtoMessage() {}
 
 func (x *GetEligibilityIntervalsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_clearance_registry_v1_registry_proto_msgTypes[30]
+	mi := &file_clearance_registry_v1_registry_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2400,7 +2501,7 @@ func (x *GetEligibilityIntervalsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEligibilityIntervalsResponse.ProtoReflect.Descriptor instead.
 func (*GetEligibilityIntervalsResponse) Descriptor() ([]byte, []int) {
-	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{30}
+	return file_clearance_registry_v1_registry_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetEligibilityIntervalsResponse) GetIntervals() []*EligibilityInterval {
@@ -2414,7 +2515,7 @@ var File_clearance_registry_v1_registry_proto protoreflect.FileDescriptor
 
 const file_clearance_registry_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"$clearance/registry/v1/registry.proto\x12\x15clearance.registry.v1\"\x89\b\n" +
+	"$clearance/registry/v1/registry.proto\x12\x15clearance.registry.v1\"\xde\b\n" +
 	"\bInvestor\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x12'\n" +
@@ -2437,7 +2538,8 @@ const file_clearance_registry_v1_registry_proto_rawDesc = "" +
 	"\rexternal_refs\x18\x11 \x03(\v21.clearance.registry.v1.Investor.ExternalRefsEntryR\fexternalRefs\x12\x18\n" +
 	"\aversion\x18\x12 \x01(\x03R\aversion\x12\x1d\n" +
 	"\n" +
-	"updated_at\x18\x13 \x01(\tR\tupdatedAt\x1a?\n" +
+	"updated_at\x18\x13 \x01(\tR\tupdatedAt\x12S\n" +
+	"\x11beneficial_owners\x18\x14 \x03(\v2&.clearance.registry.v1.BeneficialOwnerR\x10beneficialOwners\x1a?\n" +
 	"\x11ExternalRefsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
@@ -2455,7 +2557,13 @@ const file_clearance_registry_v1_registry_proto_rawDesc = "" +
 	"\a_activeB\x0f\n" +
 	"\r_locked_untilB\x0f\n" +
 	"\r_expected_minB\x0f\n" +
-	"\r_expected_max\"\xf0\x02\n" +
+	"\r_expected_max\"\xa2\x01\n" +
+	"\x0fBeneficialOwner\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\"\n" +
+	"\rdate_of_birth\x18\x02 \x01(\tR\vdateOfBirth\x12 \n" +
+	"\vnationality\x18\x03 \x01(\tR\vnationality\x12!\n" +
+	"\fownership_bp\x18\x04 \x01(\x03R\vownershipBp\x12\x12\n" +
+	"\x04role\x18\x05 \x01(\tR\x04role\"\xf0\x02\n" +
 	"\x06Wallet\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x19\n" +
 	"\x05chain\x18\x02 \x01(\tH\x00R\x05chain\x88\x01\x01\x12$\n" +
@@ -2536,12 +2644,13 @@ const file_clearance_registry_v1_registry_proto_rawDesc = "" +
 	"updated_at\x18\x05 \x01(\tR\tupdatedAt\"l\n" +
 	"\x15CreateInvestorRequest\x12;\n" +
 	"\binvestor\x18\x01 \x01(\v2\x1f.clearance.registry.v1.InvestorR\binvestor\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x96\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xce\x01\n" +
 	"\x15UpdateInvestorRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12;\n" +
 	"\binvestor\x18\x03 \x01(\v2\x1f.clearance.registry.v1.InvestorR\binvestor\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"9\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x126\n" +
+	"\x17clear_beneficial_owners\x18\x05 \x01(\bR\x15clearBeneficialOwners\"9\n" +
 	"\x12GetInvestorRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x13\n" +
 	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xaa\x01\n" +
@@ -2682,102 +2791,104 @@ func file_clearance_registry_v1_registry_proto_rawDescGZIP() []byte {
 	return file_clearance_registry_v1_registry_proto_rawDescData
 }
 
-var file_clearance_registry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_clearance_registry_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_clearance_registry_v1_registry_proto_goTypes = []any{
 	(*Investor)(nil),                        // 0: clearance.registry.v1.Investor
-	(*Wallet)(nil),                          // 1: clearance.registry.v1.Wallet
-	(*Condition)(nil),                       // 2: clearance.registry.v1.Condition
-	(*AssetParams)(nil),                     // 3: clearance.registry.v1.AssetParams
-	(*StringList)(nil),                      // 4: clearance.registry.v1.StringList
-	(*Asset)(nil),                           // 5: clearance.registry.v1.Asset
-	(*WhitelistEntry)(nil),                  // 6: clearance.registry.v1.WhitelistEntry
-	(*CreateInvestorRequest)(nil),           // 7: clearance.registry.v1.CreateInvestorRequest
-	(*UpdateInvestorRequest)(nil),           // 8: clearance.registry.v1.UpdateInvestorRequest
-	(*GetInvestorRequest)(nil),              // 9: clearance.registry.v1.GetInvestorRequest
-	(*ListInvestorsRequest)(nil),            // 10: clearance.registry.v1.ListInvestorsRequest
-	(*ListInvestorsResponse)(nil),           // 11: clearance.registry.v1.ListInvestorsResponse
-	(*CreateWalletRequest)(nil),             // 12: clearance.registry.v1.CreateWalletRequest
-	(*UpdateWalletRequest)(nil),             // 13: clearance.registry.v1.UpdateWalletRequest
-	(*GetWalletRequest)(nil),                // 14: clearance.registry.v1.GetWalletRequest
-	(*ListWalletsRequest)(nil),              // 15: clearance.registry.v1.ListWalletsRequest
-	(*ListWalletsResponse)(nil),             // 16: clearance.registry.v1.ListWalletsResponse
-	(*CreateAssetRequest)(nil),              // 17: clearance.registry.v1.CreateAssetRequest
-	(*UpdateAssetRequest)(nil),              // 18: clearance.registry.v1.UpdateAssetRequest
-	(*GetAssetRequest)(nil),                 // 19: clearance.registry.v1.GetAssetRequest
-	(*ListAssetsRequest)(nil),               // 20: clearance.registry.v1.ListAssetsRequest
-	(*ListAssetsResponse)(nil),              // 21: clearance.registry.v1.ListAssetsResponse
-	(*WhitelistRequest)(nil),                // 22: clearance.registry.v1.WhitelistRequest
-	(*GetHistoryRequest)(nil),               // 23: clearance.registry.v1.GetHistoryRequest
-	(*Revision)(nil),                        // 24: clearance.registry.v1.Revision
-	(*GetHistoryResponse)(nil),              // 25: clearance.registry.v1.GetHistoryResponse
-	(*GetEligibilityIntervalsRequest)(nil),  // 26: clearance.registry.v1.GetEligibilityIntervalsRequest
-	(*Reason)(nil),                          // 27: clearance.registry.v1.Reason
-	(*Change)(nil),                          // 28: clearance.registry.v1.Change
-	(*EligibilityInterval)(nil),             // 29: clearance.registry.v1.EligibilityInterval
-	(*GetEligibilityIntervalsResponse)(nil), // 30: clearance.registry.v1.GetEligibilityIntervalsResponse
-	nil,                                     // 31: clearance.registry.v1.Investor.ExternalRefsEntry
-	nil,                                     // 32: clearance.registry.v1.AssetParams.MaxHoldersPerJurisdictionEntry
+	(*BeneficialOwner)(nil),                 // 1: clearance.registry.v1.BeneficialOwner
+	(*Wallet)(nil),                          // 2: clearance.registry.v1.Wallet
+	(*Condition)(nil),                       // 3: clearance.registry.v1.Condition
+	(*AssetParams)(nil),                     // 4: clearance.registry.v1.AssetParams
+	(*StringList)(nil),                      // 5: clearance.registry.v1.StringList
+	(*Asset)(nil),                           // 6: clearance.registry.v1.Asset
+	(*WhitelistEntry)(nil),                  // 7: clearance.registry.v1.WhitelistEntry
+	(*CreateInvestorRequest)(nil),           // 8: clearance.registry.v1.CreateInvestorRequest
+	(*UpdateInvestorRequest)(nil),           // 9: clearance.registry.v1.UpdateInvestorRequest
+	(*GetInvestorRequest)(nil),              // 10: clearance.registry.v1.GetInvestorRequest
+	(*ListInvestorsRequest)(nil),            // 11: clearance.registry.v1.ListInvestorsRequest
+	(*ListInvestorsResponse)(nil),           // 12: clearance.registry.v1.ListInvestorsResponse
+	(*CreateWalletRequest)(nil),             // 13: clearance.registry.v1.CreateWalletRequest
+	(*UpdateWalletRequest)(nil),             // 14: clearance.registry.v1.UpdateWalletRequest
+	(*GetWalletRequest)(nil),                // 15: clearance.registry.v1.GetWalletRequest
+	(*ListWalletsRequest)(nil),              // 16: clearance.registry.v1.ListWalletsRequest
+	(*ListWalletsResponse)(nil),             // 17: clearance.registry.v1.ListWalletsResponse
+	(*CreateAssetRequest)(nil),              // 18: clearance.registry.v1.CreateAssetRequest
+	(*UpdateAssetRequest)(nil),              // 19: clearance.registry.v1.UpdateAssetRequest
+	(*GetAssetRequest)(nil),                 // 20: clearance.registry.v1.GetAssetRequest
+	(*ListAssetsRequest)(nil),               // 21: clearance.registry.v1.ListAssetsRequest
+	(*ListAssetsResponse)(nil),              // 22: clearance.registry.v1.ListAssetsResponse
+	(*WhitelistRequest)(nil),                // 23: clearance.registry.v1.WhitelistRequest
+	(*GetHistoryRequest)(nil),               // 24: clearance.registry.v1.GetHistoryRequest
+	(*Revision)(nil),                        // 25: clearance.registry.v1.Revision
+	(*GetHistoryResponse)(nil),              // 26: clearance.registry.v1.GetHistoryResponse
+	(*GetEligibilityIntervalsRequest)(nil),  // 27: clearance.registry.v1.GetEligibilityIntervalsRequest
+	(*Reason)(nil),                          // 28: clearance.registry.v1.Reason
+	(*Change)(nil),                          // 29: clearance.registry.v1.Change
+	(*EligibilityInterval)(nil),             // 30: clearance.registry.v1.EligibilityInterval
+	(*GetEligibilityIntervalsResponse)(nil), // 31: clearance.registry.v1.GetEligibilityIntervalsResponse
+	nil,                                     // 32: clearance.registry.v1.Investor.ExternalRefsEntry
+	nil,                                     // 33: clearance.registry.v1.AssetParams.MaxHoldersPerJurisdictionEntry
 }
 var file_clearance_registry_v1_registry_proto_depIdxs = []int32{
-	31, // 0: clearance.registry.v1.Investor.external_refs:type_name -> clearance.registry.v1.Investor.ExternalRefsEntry
-	32, // 1: clearance.registry.v1.AssetParams.max_holders_per_jurisdiction:type_name -> clearance.registry.v1.AssetParams.MaxHoldersPerJurisdictionEntry
-	2,  // 2: clearance.registry.v1.AssetParams.conditions:type_name -> clearance.registry.v1.Condition
-	3,  // 3: clearance.registry.v1.Asset.params:type_name -> clearance.registry.v1.AssetParams
-	4,  // 4: clearance.registry.v1.Asset.paused_actions:type_name -> clearance.registry.v1.StringList
-	0,  // 5: clearance.registry.v1.CreateInvestorRequest.investor:type_name -> clearance.registry.v1.Investor
-	0,  // 6: clearance.registry.v1.UpdateInvestorRequest.investor:type_name -> clearance.registry.v1.Investor
-	0,  // 7: clearance.registry.v1.ListInvestorsResponse.investors:type_name -> clearance.registry.v1.Investor
-	1,  // 8: clearance.registry.v1.CreateWalletRequest.wallet:type_name -> clearance.registry.v1.Wallet
-	1,  // 9: clearance.registry.v1.UpdateWalletRequest.wallet:type_name -> clearance.registry.v1.Wallet
-	1,  // 10: clearance.registry.v1.ListWalletsResponse.wallets:type_name -> clearance.registry.v1.Wallet
-	5,  // 11: clearance.registry.v1.CreateAssetRequest.asset:type_name -> clearance.registry.v1.Asset
-	5,  // 12: clearance.registry.v1.UpdateAssetRequest.asset:type_name -> clearance.registry.v1.Asset
-	5,  // 13: clearance.registry.v1.ListAssetsResponse.assets:type_name -> clearance.registry.v1.Asset
-	0,  // 14: clearance.registry.v1.Revision.investor:type_name -> clearance.registry.v1.Investor
-	1,  // 15: clearance.registry.v1.Revision.wallet:type_name -> clearance.registry.v1.Wallet
-	5,  // 16: clearance.registry.v1.Revision.asset:type_name -> clearance.registry.v1.Asset
-	6,  // 17: clearance.registry.v1.Revision.whitelist:type_name -> clearance.registry.v1.WhitelistEntry
-	24, // 18: clearance.registry.v1.GetHistoryResponse.revisions:type_name -> clearance.registry.v1.Revision
-	27, // 19: clearance.registry.v1.EligibilityInterval.reasons:type_name -> clearance.registry.v1.Reason
-	28, // 20: clearance.registry.v1.EligibilityInterval.changes:type_name -> clearance.registry.v1.Change
-	29, // 21: clearance.registry.v1.GetEligibilityIntervalsResponse.intervals:type_name -> clearance.registry.v1.EligibilityInterval
-	7,  // 22: clearance.registry.v1.RegistryService.CreateInvestor:input_type -> clearance.registry.v1.CreateInvestorRequest
-	8,  // 23: clearance.registry.v1.RegistryService.UpdateInvestor:input_type -> clearance.registry.v1.UpdateInvestorRequest
-	9,  // 24: clearance.registry.v1.RegistryService.GetInvestor:input_type -> clearance.registry.v1.GetInvestorRequest
-	10, // 25: clearance.registry.v1.RegistryService.ListInvestors:input_type -> clearance.registry.v1.ListInvestorsRequest
-	12, // 26: clearance.registry.v1.RegistryService.CreateWallet:input_type -> clearance.registry.v1.CreateWalletRequest
-	13, // 27: clearance.registry.v1.RegistryService.UpdateWallet:input_type -> clearance.registry.v1.UpdateWalletRequest
-	14, // 28: clearance.registry.v1.RegistryService.GetWallet:input_type -> clearance.registry.v1.GetWalletRequest
-	15, // 29: clearance.registry.v1.RegistryService.ListWallets:input_type -> clearance.registry.v1.ListWalletsRequest
-	17, // 30: clearance.registry.v1.RegistryService.CreateAsset:input_type -> clearance.registry.v1.CreateAssetRequest
-	18, // 31: clearance.registry.v1.RegistryService.UpdateAsset:input_type -> clearance.registry.v1.UpdateAssetRequest
-	19, // 32: clearance.registry.v1.RegistryService.GetAsset:input_type -> clearance.registry.v1.GetAssetRequest
-	20, // 33: clearance.registry.v1.RegistryService.ListAssets:input_type -> clearance.registry.v1.ListAssetsRequest
-	22, // 34: clearance.registry.v1.RegistryService.AddToWhitelist:input_type -> clearance.registry.v1.WhitelistRequest
-	22, // 35: clearance.registry.v1.RegistryService.RemoveFromWhitelist:input_type -> clearance.registry.v1.WhitelistRequest
-	23, // 36: clearance.registry.v1.RegistryService.GetHistory:input_type -> clearance.registry.v1.GetHistoryRequest
-	26, // 37: clearance.registry.v1.RegistryService.GetEligibilityIntervals:input_type -> clearance.registry.v1.GetEligibilityIntervalsRequest
-	0,  // 38: clearance.registry.v1.RegistryService.CreateInvestor:output_type -> clearance.registry.v1.Investor
-	0,  // 39: clearance.registry.v1.RegistryService.UpdateInvestor:output_type -> clearance.registry.v1.Investor
-	0,  // 40: clearance.registry.v1.RegistryService.GetInvestor:output_type -> clearance.registry.v1.Investor
-	11, // 41: clearance.registry.v1.RegistryService.ListInvestors:output_type -> clearance.registry.v1.ListInvestorsResponse
-	1,  // 42: clearance.registry.v1.RegistryService.CreateWallet:output_type -> clearance.registry.v1.Wallet
-	1,  // 43: clearance.registry.v1.RegistryService.UpdateWallet:output_type -> clearance.registry.v1.Wallet
-	1,  // 44: clearance.registry.v1.RegistryService.GetWallet:output_type -> clearance.registry.v1.Wallet
-	16, // 45: clearance.registry.v1.RegistryService.ListWallets:output_type -> clearance.registry.v1.ListWalletsResponse
-	5,  // 46: clearance.registry.v1.RegistryService.CreateAsset:output_type -> clearance.registry.v1.Asset
-	5,  // 47: clearance.registry.v1.RegistryService.UpdateAsset:output_type -> clearance.registry.v1.Asset
-	5,  // 48: clearance.registry.v1.RegistryService.GetAsset:output_type -> clearance.registry.v1.Asset
-	21, // 49: clearance.registry.v1.RegistryService.ListAssets:output_type -> clearance.registry.v1.ListAssetsResponse
-	6,  // 50: clearance.registry.v1.RegistryService.AddToWhitelist:output_type -> clearance.registry.v1.WhitelistEntry
-	6,  // 51: clearance.registry.v1.RegistryService.RemoveFromWhitelist:output_type -> clearance.registry.v1.WhitelistEntry
-	25, // 52: clearance.registry.v1.RegistryService.GetHistory:output_type -> clearance.registry.v1.GetHistoryResponse
-	30, // 53: clearance.registry.v1.RegistryService.GetEligibilityIntervals:output_type -> clearance.registry.v1.GetEligibilityIntervalsResponse
-	38, // [38:54] is the sub-list for method output_type
-	22, // [22:38] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	32, // 0: clearance.registry.v1.Investor.external_refs:type_name -> clearance.registry.v1.Investor.ExternalRefsEntry
+	1,  // 1: clearance.registry.v1.Investor.beneficial_owners:type_name -> clearance.registry.v1.BeneficialOwner
+	33, // 2: clearance.registry.v1.AssetParams.max_holders_per_jurisdiction:type_name -> clearance.registry.v1.AssetParams.MaxHoldersPerJurisdictionEntry
+	3,  // 3: clearance.registry.v1.AssetParams.conditions:type_name -> clearance.registry.v1.Condition
+	4,  // 4: clearance.registry.v1.Asset.params:type_name -> clearance.registry.v1.AssetParams
+	5,  // 5: clearance.registry.v1.Asset.paused_actions:type_name -> clearance.registry.v1.StringList
+	0,  // 6: clearance.registry.v1.CreateInvestorRequest.investor:type_name -> clearance.registry.v1.Investor
+	0,  // 7: clearance.registry.v1.UpdateInvestorRequest.investor:type_name -> clearance.registry.v1.Investor
+	0,  // 8: clearance.registry.v1.ListInvestorsResponse.investors:type_name -> clearance.registry.v1.Investor
+	2,  // 9: clearance.registry.v1.CreateWalletRequest.wallet:type_name -> clearance.registry.v1.Wallet
+	2,  // 10: clearance.registry.v1.UpdateWalletRequest.wallet:type_name -> clearance.registry.v1.Wallet
+	2,  // 11: clearance.registry.v1.ListWalletsResponse.wallets:type_name -> clearance.registry.v1.Wallet
+	6,  // 12: clearance.registry.v1.CreateAssetRequest.asset:type_name -> clearance.registry.v1.Asset
+	6,  // 13: clearance.registry.v1.UpdateAssetRequest.asset:type_name -> clearance.registry.v1.Asset
+	6,  // 14: clearance.registry.v1.ListAssetsResponse.assets:type_name -> clearance.registry.v1.Asset
+	0,  // 15: clearance.registry.v1.Revision.investor:type_name -> clearance.registry.v1.Investor
+	2,  // 16: clearance.registry.v1.Revision.wallet:type_name -> clearance.registry.v1.Wallet
+	6,  // 17: clearance.registry.v1.Revision.asset:type_name -> clearance.registry.v1.Asset
+	7,  // 18: clearance.registry.v1.Revision.whitelist:type_name -> clearance.registry.v1.WhitelistEntry
+	25, // 19: clearance.registry.v1.GetHistoryResponse.revisions:type_name -> clearance.registry.v1.Revision
+	28, // 20: clearance.registry.v1.EligibilityInterval.reasons:type_name -> clearance.registry.v1.Reason
+	29, // 21: clearance.registry.v1.EligibilityInterval.changes:type_name -> clearance.registry.v1.Change
+	30, // 22: clearance.registry.v1.GetEligibilityIntervalsResponse.intervals:type_name -> clearance.registry.v1.EligibilityInterval
+	8,  // 23: clearance.registry.v1.RegistryService.CreateInvestor:input_type -> clearance.registry.v1.CreateInvestorRequest
+	9,  // 24: clearance.registry.v1.RegistryService.UpdateInvestor:input_type -> clearance.registry.v1.UpdateInvestorRequest
+	10, // 25: clearance.registry.v1.RegistryService.GetInvestor:input_type -> clearance.registry.v1.GetInvestorRequest
+	11, // 26: clearance.registry.v1.RegistryService.ListInvestors:input_type -> clearance.registry.v1.ListInvestorsRequest
+	13, // 27: clearance.registry.v1.RegistryService.CreateWallet:input_type -> clearance.registry.v1.CreateWalletRequest
+	14, // 28: clearance.registry.v1.RegistryService.UpdateWallet:input_type -> clearance.registry.v1.UpdateWalletRequest
+	15, // 29: clearance.registry.v1.RegistryService.GetWallet:input_type -> clearance.registry.v1.GetWalletRequest
+	16, // 30: clearance.registry.v1.RegistryService.ListWallets:input_type -> clearance.registry.v1.ListWalletsRequest
+	18, // 31: clearance.registry.v1.RegistryService.CreateAsset:input_type -> clearance.registry.v1.CreateAssetRequest
+	19, // 32: clearance.registry.v1.RegistryService.UpdateAsset:input_type -> clearance.registry.v1.UpdateAssetRequest
+	20, // 33: clearance.registry.v1.RegistryService.GetAsset:input_type -> clearance.registry.v1.GetAssetRequest
+	21, // 34: clearance.registry.v1.RegistryService.ListAssets:input_type -> clearance.registry.v1.ListAssetsRequest
+	23, // 35: clearance.registry.v1.RegistryService.AddToWhitelist:input_type -> clearance.registry.v1.WhitelistRequest
+	23, // 36: clearance.registry.v1.RegistryService.RemoveFromWhitelist:input_type -> clearance.registry.v1.WhitelistRequest
+	24, // 37: clearance.registry.v1.RegistryService.GetHistory:input_type -> clearance.registry.v1.GetHistoryRequest
+	27, // 38: clearance.registry.v1.RegistryService.GetEligibilityIntervals:input_type -> clearance.registry.v1.GetEligibilityIntervalsRequest
+	0,  // 39: clearance.registry.v1.RegistryService.CreateInvestor:output_type -> clearance.registry.v1.Investor
+	0,  // 40: clearance.registry.v1.RegistryService.UpdateInvestor:output_type -> clearance.registry.v1.Investor
+	0,  // 41: clearance.registry.v1.RegistryService.GetInvestor:output_type -> clearance.registry.v1.Investor
+	12, // 42: clearance.registry.v1.RegistryService.ListInvestors:output_type -> clearance.registry.v1.ListInvestorsResponse
+	2,  // 43: clearance.registry.v1.RegistryService.CreateWallet:output_type -> clearance.registry.v1.Wallet
+	2,  // 44: clearance.registry.v1.RegistryService.UpdateWallet:output_type -> clearance.registry.v1.Wallet
+	2,  // 45: clearance.registry.v1.RegistryService.GetWallet:output_type -> clearance.registry.v1.Wallet
+	17, // 46: clearance.registry.v1.RegistryService.ListWallets:output_type -> clearance.registry.v1.ListWalletsResponse
+	6,  // 47: clearance.registry.v1.RegistryService.CreateAsset:output_type -> clearance.registry.v1.Asset
+	6,  // 48: clearance.registry.v1.RegistryService.UpdateAsset:output_type -> clearance.registry.v1.Asset
+	6,  // 49: clearance.registry.v1.RegistryService.GetAsset:output_type -> clearance.registry.v1.Asset
+	22, // 50: clearance.registry.v1.RegistryService.ListAssets:output_type -> clearance.registry.v1.ListAssetsResponse
+	7,  // 51: clearance.registry.v1.RegistryService.AddToWhitelist:output_type -> clearance.registry.v1.WhitelistEntry
+	7,  // 52: clearance.registry.v1.RegistryService.RemoveFromWhitelist:output_type -> clearance.registry.v1.WhitelistEntry
+	26, // 53: clearance.registry.v1.RegistryService.GetHistory:output_type -> clearance.registry.v1.GetHistoryResponse
+	31, // 54: clearance.registry.v1.RegistryService.GetEligibilityIntervals:output_type -> clearance.registry.v1.GetEligibilityIntervalsResponse
+	39, // [39:55] is the sub-list for method output_type
+	23, // [23:39] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_clearance_registry_v1_registry_proto_init() }
@@ -2786,9 +2897,9 @@ func file_clearance_registry_v1_registry_proto_init() {
 		return
 	}
 	file_clearance_registry_v1_registry_proto_msgTypes[0].OneofWrappers = []any{}
-	file_clearance_registry_v1_registry_proto_msgTypes[1].OneofWrappers = []any{}
-	file_clearance_registry_v1_registry_proto_msgTypes[5].OneofWrappers = []any{}
-	file_clearance_registry_v1_registry_proto_msgTypes[24].OneofWrappers = []any{
+	file_clearance_registry_v1_registry_proto_msgTypes[2].OneofWrappers = []any{}
+	file_clearance_registry_v1_registry_proto_msgTypes[6].OneofWrappers = []any{}
+	file_clearance_registry_v1_registry_proto_msgTypes[25].OneofWrappers = []any{
 		(*Revision_Investor)(nil),
 		(*Revision_Wallet)(nil),
 		(*Revision_Asset)(nil),
@@ -2800,7 +2911,7 @@ func file_clearance_registry_v1_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clearance_registry_v1_registry_proto_rawDesc), len(file_clearance_registry_v1_registry_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
