@@ -255,7 +255,13 @@ func (s *Screener) storeInvestor(ctx context.Context, rec StatusRecord) error {
 	s.investors[investorID] = rec
 	s.mu.Unlock()
 	if rec.Status != TierClear {
-		s.log.InfoContext(ctx, "screening: investor match", "investor", investorID, "status", rec.Status, "entry", rec.Entry, "list_version", rec.ListVersion)
+		// Log list references only: Entry may carry a beneficial owner's
+		// name, which is personal data and stays out of logs.
+		refs := make([]string, 0, len(rec.Matches))
+		for _, m := range rec.Matches {
+			refs = append(refs, m.List+":"+m.EntityID)
+		}
+		s.log.InfoContext(ctx, "screening: investor match", "investor", investorID, "status", rec.Status, "list_entries", refs, "list_version", rec.ListVersion)
 	}
 	return nil
 }
