@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,11 +107,13 @@ func TestPrecisionRecall(t *testing.T) {
 var benchQueries = []string{"Nicolas Madurro Moros", "Muammar Gaddafi", "Oleg Deripaska", "Banco Nacional de Kuba", "John Smith", "Qassem Suleimani", "Nevsky News LLC", "Mohammed Hassan"}
 
 // BenchmarkScreen compares the indexed screen with a linear scan over every
-// name, and reports p50/p99 per query.
+// name, and reports p50/p99 per query; with both modes in one run it logs
+// the p50 ratio.
 func BenchmarkScreen(b *testing.B) {
 	svc := loadOFAC(b)
 	ix := svc.Index()
 	th := svc.Thresholds()
+	p50 := map[string]float64{}
 	for _, mode := range []string{"indexed", "linear"} {
 		b.Run(mode, func(b *testing.B) {
 			lat := make([]time.Duration, 0, b.N)
@@ -128,11 +131,16 @@ func BenchmarkScreen(b *testing.B) {
 			}
 			slices.Sort(lat)
 			if len(lat) > 0 {
-				b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+				us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+				p50[mode] = us(lat[len(lat)/2])
+				b.ReportMetric(p50[mode], "p50-µs")
+				b.ReportMetric(us(lat[len(lat)*99/100]), "p99-µs")
 			}
 			b.ReportMetric(float64(ix.NameCount()), "names")
 		})
+	}
+	if p50["indexed"] > 0 && p50["linear"] > 0 {
+		b.Logf("p50 linear/indexed = %.0f×", p50["linear"]/p50["indexed"])
 	}
 }
 
@@ -160,4 +168,88 @@ func (r *bytesReaderT) Read(p []byte) (int, error) {
 	n := copy(p, r.b)
 	r.b = r.b[n:]
 	return n, nil
+}
+
+// TestScreenEqualsReference checks that the optimised Screen (token memo,
+// score bounds, pooled scratch) returns exactly what the plain scorer
+// returns over the same candidates, on every labelled and benchmark query.
+func TestScreenEqualsReference(t *testing.T) {
+	svc := loadOFAC(t)
+	ix, th := svc.Index(), svc.Thresholds()
+	raw, err := os.ReadFile("testdata/labelled.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set labelled
+	if err := yaml.Unmarshal(raw, &set); err != nil {
+		t.Fatal(err)
+	}
+	queries := slices.Clone(benchQueries)
+	for _, q := range set.Queries {
+		queries = append(queries, q.Query)
+	}
+	for _, q := range queries {
+		p := screening.Party{Name: q}
+		got, want := ix.Screen(p, th), ix.ReferenceScreen(p, th)
+		if len(got) != len(want) {
+			t.Errorf("%q: %d matches, reference %d", q, len(got), len(want))
+			continue
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.Entity != w.Entity || g.MatchedName != w.MatchedName || g.Score != w.Score || g.NameScore != w.NameScore || g.Tier != w.Tier {
+				t.Errorf("%q #%d: got %s, reference %s", q, i, g.Explain(), w.Explain())
+			}
+		}
+	}
+}
+
+// TestBoundedScoreMatchesNameScore checks the screen's bounded scorer
+// against NameScore over every indexed name for the benchmark queries.
+func TestBoundedScoreMatchesNameScore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores every indexed name")
+	}
+	svc := loadOFAC(t)
+	ix, th := svc.Index(), svc.Thresholds()
+	for _, q := range benchQueries {
+		bad := ix.BoundedScoreMismatches(q, min(th.Clear, th.ConfirmIDName))
+		for _, b := range bad[:min(len(bad), 5)] {
+			t.Errorf("%q: %s", q, b)
+		}
+	}
+}
+
+// TestScreenConcurrent screens from several goroutines at once (Screen
+// reuses pooled scratch memory) and expects the serial results.
+func TestScreenConcurrent(t *testing.T) {
+	svc := loadOFAC(t)
+	ix, th := svc.Index(), svc.Thresholds()
+	want := make([][]screening.Match, len(benchQueries))
+	for i, q := range benchQueries {
+		want[i] = ix.Screen(screening.Party{Name: q}, th)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4*len(benchQueries))
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 5 * len(benchQueries) {
+				i := (k + g) % len(benchQueries)
+				got := ix.Screen(screening.Party{Name: benchQueries[i]}, th)
+				if len(got) != len(want[i]) || len(got) > 0 && (got[0].Entity != want[i][0].Entity || got[0].Score != want[i][0].Score) {
+					select {
+					case errs <- benchQueries[i]:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for q := range errs {
+		t.Errorf("%q: concurrent screen differs from serial", q)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // nameRec is one indexed name (a primary name or an alias).
@@ -11,6 +12,7 @@ type nameRec struct {
 	ent    int32
 	name   string   // as published
 	toks   []string // normalised
+	tid    []int32  // vocabulary id of each token (Index.vocab)
 	phon   []string // PhoneticKey of each token
 	sorted string   // tokens sorted and joined by a space
 	chars  int      // total token length
@@ -35,6 +37,18 @@ type Index struct {
 	byPhon   map[string][]int32
 	byPrefix map[string][]int32
 	wallets  map[string][]walletRef
+	// vocab holds every distinct name token once, so a screen scores each
+	// (query token, list token) pair once however many names share it.
+	vocab []vocabTok
+	// scratch pools per-call working memory (*scratch) for Screen.
+	scratch sync.Pool
+}
+
+// vocabTok is one distinct normalised token of the indexed names.
+type vocabTok struct {
+	tok  string
+	phon string
+	mask uint64 // byteMask(tok)
 }
 
 // NewIndex indexes entities (which it takes ownership of) for set.
@@ -47,6 +61,7 @@ func NewIndex(set ListSet, entities []Entity) *Index {
 		byPrefix: make(map[string][]int32),
 		wallets:  make(map[string][]walletRef),
 	}
+	vocabID := make(map[string]int32)
 	for ei := range entities {
 		e := &entities[ei]
 		seen := map[string]bool{}
@@ -60,8 +75,16 @@ func NewIndex(set ListSet, entities []Entity) *Index {
 				continue
 			}
 			seen[rec.sorted] = true
-			for _, t := range toks {
+			rec.tid = make([]int32, len(toks))
+			for i, t := range toks {
 				rec.chars += len(t)
+				v, ok := vocabID[t]
+				if !ok {
+					v = int32(len(ix.vocab))
+					vocabID[t] = v
+					ix.vocab = append(ix.vocab, vocabTok{tok: t, phon: rec.phon[i], mask: byteMask(t)})
+				}
+				rec.tid[i] = v
 			}
 			id := int32(len(ix.names))
 			ix.names = append(ix.names, rec)
@@ -134,30 +157,36 @@ func (ix *Index) Entities() []Entity { return ix.entities }
 // NameCount is the number of indexed names (primary names and aliases).
 func (ix *Index) NameCount() int { return len(ix.names) }
 
-// candidates returns the ids of names sharing a blocking key with toks.
-func (ix *Index) candidates(toks []string) []int32 {
-	keys := blockingKeys(toks)
-	lists := make([][]int32, 0, len(keys))
-	for _, k := range keys {
-		var l []int32
-		switch k.kind {
-		case 't':
-			l = ix.byToken[k.key]
-		case 'p':
-			l = ix.byPhon[k.key]
-		case 'f':
-			l = ix.byPrefix[k.key]
-		}
+// candidates returns the ids of names sharing a blocking key with toks
+// (phon holds their phonetic keys). The
+// result aliases sc.cands and is valid until the next call with sc.
+func (ix *Index) candidates(sc *scratch, toks, phon []string) []int32 {
+	lists := sc.lists[:0]
+	add := func(l []int32) {
 		if len(l) > 0 {
 			lists = append(lists, l)
 		}
 	}
+	// The keys of blockingKeys, with the query's precomputed phonetic keys.
+	for i, t := range toks {
+		if len(t) < 2 {
+			continue
+		}
+		add(ix.byToken[t])
+		if len(phon[i]) >= 3 {
+			add(ix.byPhon[phon[i]])
+		}
+		if len(t) >= 5 {
+			add(ix.byPrefix[t[:4]])
+		}
+	}
+	sc.lists = lists[:0]
 	if len(lists) == 0 {
 		return nil
 	}
 	slices.SortFunc(lists, func(a, b []int32) int { return cmp.Compare(len(a), len(b)) })
-	seen := make([]uint64, (len(ix.names)+63)/64)
-	out := make([]int32, 0, 256)
+	seen := sc.seen
+	out := sc.cands[:0]
 	for i, l := range lists {
 		// Skip very common keys ("mohammed", "al") once a selective key
 		// has produced candidates.
@@ -172,6 +201,12 @@ func (ix *Index) candidates(toks []string) []int32 {
 			}
 		}
 	}
+	// Clear only the bits set, so the bitmap is all zero for the next call.
+	for _, id := range out {
+		seen[id>>6] = 0
+	}
+	clear(lists) // drop references to posting lists
+	sc.cands = out
 	return out
 }
 

@@ -83,32 +83,61 @@ func NameScore(q, qPhon []string, qSorted string, e, ePhon []string, eSorted str
 	if qSorted == eSorted {
 		return 1
 	}
-	var qs [16]float64
-	var used [32]bool
-	nq, ne := min(len(q), 16), min(len(e), 32)
-	type pair struct {
-		i, j int
-		s    float64
-	}
-	var buf [64]pair
+	nq, ne := min(len(q), maxQueryToks), min(len(e), maxEntryToks)
+	var buf [64]tokPair
 	pairs := buf[:0]
 	for i := 0; i < nq; i++ {
 		for j := 0; j < ne; j++ {
-			s := tokenSim(q[i], e[j], qPhon[i], ePhon[j])
-			if s >= tokenFloor {
-				// Stretch inexact pairs so one differing token
-				// (bashar/bushra) costs more than it would in raw
-				// Jaro-Winkler: s' = 1 - 1.5(1-s).
-				if s < 1 {
-					s = 1 - 1.5*(1-s)
-				}
-				pairs = append(pairs, pair{i, j, s})
+			if s := stretchedSim(q[i], e[j], qPhon[i], ePhon[j]); s >= 0 {
+				pairs = append(pairs, tokPair{i, j, s})
 			}
 		}
 	}
-	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Compare(b.s, a.s) })
-	var qdone [16]bool
-	var es [32]float64
+	ts := tokenSet(q[:nq], e[:ne], pairs)
+	return 0.7*ts + 0.3*JaroWinkler(qSorted, eSorted)
+}
+
+// Token counts NameScore considers (longer names are truncated).
+const (
+	maxQueryToks = 16
+	maxEntryToks = 32
+)
+
+// tokPair is a candidate pairing of query token i with entry token j.
+type tokPair struct {
+	i, j int
+	s    float64
+}
+
+// stretchedSim is the pair similarity NameScore uses: tokenSim stretched
+// as 1-1.5(1-s) when inexact (so one differing token, bashar/bushra, costs
+// more than in raw Jaro-Winkler), or -1 when below tokenFloor.
+func stretchedSim(a, b, pa, pb string) float64 {
+	s := tokenSim(a, b, pa, pb)
+	if s < tokenFloor {
+		return -1
+	}
+	return stretch(s)
+}
+
+// stretch maps an admissible pair similarity s to 1-1.5(1-s) (exact pairs
+// stay 1).
+func stretch(s float64) float64 {
+	if s < 1 {
+		s = 1 - 1.5*(1-s)
+	}
+	return s
+}
+
+// tokenSet pairs query tokens q with entry tokens e greedily by descending
+// similarity (pairs lists every admissible pair, query token outer) and
+// returns TS = 0.9·A + 0.1·B as documented on NameScore. It reorders pairs.
+func tokenSet(q, e []string, pairs []tokPair) float64 {
+	slices.SortFunc(pairs, func(a, b tokPair) int { return cmp.Compare(b.s, a.s) })
+	var qs [maxQueryToks]float64
+	var es [maxEntryToks]float64
+	var qdone [maxQueryToks]bool
+	var used [maxEntryToks]bool
 	for _, p := range pairs {
 		if qdone[p.i] || used[p.j] {
 			continue
@@ -117,24 +146,24 @@ func NameScore(q, qPhon []string, qSorted string, e, ePhon []string, eSorted str
 		qs[p.i], es[p.j] = p.s, p.s
 	}
 	var an, ad, bn, bd float64
-	for i := 0; i < nq; i++ {
+	for i := range q {
 		l := float64(len(q[i]))
 		an += l * qs[i]
 		ad += l
 	}
-	for j := 0; j < ne; j++ {
+	for j := range e {
 		l := float64(len(e[j]))
 		bn += l * es[j]
 		bd += l
 	}
-	ts := 0.9*an/ad + 0.1*bn/bd
-	return 0.7*ts + 0.3*JaroWinkler(qSorted, eSorted)
+	return 0.9*an/ad + 0.1*bn/bd
 }
 
 // preparedParty is a party ready for matching.
 type preparedParty struct {
 	toks    []string
 	phon    []string
+	masks   []uint64 // byteMask of each token
 	sorted  string
 	dob     Date
 	hasDOB  bool
@@ -147,6 +176,10 @@ func prepare(p Party) preparedParty {
 	pp := preparedParty{toks: NormalizeName(p.Name)}
 	pp.sorted = sortedJoin(pp.toks)
 	pp.phon = phonetics(pp.toks)
+	pp.masks = make([]uint64, len(pp.toks))
+	for i, t := range pp.toks {
+		pp.masks[i] = byteMask(t)
+	}
 	pp.dob, pp.hasDOB = parsePartyDOB(p.DateOfBirth)
 	pp.country = CountryCode(p.Nationality)
 	pp.id = NormalizeID(p.RegistrationNumber)
@@ -303,27 +336,26 @@ func effectFor(s float64, t Thresholds) string {
 // result is sorted by tier then score, and bounded by MaxMatches.
 func (ix *Index) Screen(p Party, t Thresholds) []Match {
 	pp := prepare(p)
-	best := map[int32]Match{}
+	sc := ix.getScratch()
+	cutoff := min(t.Clear, t.ConfirmIDName)
 	if len(pp.toks) > 0 {
-		for _, id := range ix.candidates(pp.toks) {
+		for _, id := range ix.candidates(sc, pp.toks, pp.phon) {
 			n := &ix.names[id]
-			s := NameScore(pp.toks, pp.phon, pp.sorted, n.toks, n.phon, n.sorted)
-			if s < t.Clear && s < t.ConfirmIDName {
+			s, ok := ix.scoreName(sc, &pp, n, cutoff)
+			if !ok || s < t.Clear && s < t.ConfirmIDName {
 				continue
 			}
-			if cur, ok := best[n.ent]; ok && cur.NameScore >= s {
-				continue
-			}
-			best[n.ent] = Match{NameScore: s, MatchedName: n.name}
+			sc.record(n.ent, id, s)
 		}
 	}
-	out := make([]Match, 0, len(best)+1)
-	for ent, b := range best {
-		m := t.evaluate(&pp, &ix.entities[ent], b.MatchedName, b.NameScore)
+	out := make([]Match, 0, len(sc.hits)+len(p.Wallets))
+	for _, h := range sc.hits {
+		m := t.evaluate(&pp, &ix.entities[h.ent], ix.names[h.name].name, h.score)
 		if m.Score >= t.Clear || m.Tier == TierConfirmed {
 			out = append(out, m)
 		}
 	}
+	ix.putScratch(sc)
 	for _, w := range p.Wallets {
 		out = append(out, ix.ScreenWallet(w)...)
 	}
