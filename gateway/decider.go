@@ -321,7 +321,22 @@ func (x *Decider) failClosed(v *Verdict, err error) {
 }
 
 func (x *Decider) evaluate(ctx context.Context, eng policies.Engine, in *policies.Input, v *Verdict) {
-	compute := func(ctx context.Context) (policies.Result, error) { return eng.Evaluate(ctx, in, policies.ScopeStatic) }
+	// An engine that evaluates both scopes in one pass shares the rules the
+	// scopes have in common; on a cache miss the dynamic result of that pass
+	// is kept, so the dynamic scope is not evaluated twice.
+	both, _ := eng.(policies.BothEvaluator)
+	var dynamic *policies.Result
+	compute := func(ctx context.Context) (policies.Result, error) {
+		if both != nil {
+			s, d, err := both.EvaluateBoth(ctx, in)
+			if err != nil {
+				return s, err
+			}
+			dynamic = &d
+			return s, nil
+		}
+		return eng.Evaluate(ctx, in, policies.ScopeStatic)
+	}
 	t0 := x.d.Clock()
 	var static policies.Result
 	var err error
@@ -338,13 +353,16 @@ func (x *Decider) evaluate(ctx context.Context, eng policies.Engine, in *policie
 		x.engineFailed(ctx, v, err)
 		return
 	}
-	dynamic, err := eng.Evaluate(ctx, in, policies.ScopeDynamic)
-	x.stages.WithLabelValues("dynamic").Observe(x.d.Clock().Sub(t1).Seconds())
-	if err != nil {
-		x.engineFailed(ctx, v, err)
-		return
+	if dynamic == nil {
+		d, err := eng.Evaluate(ctx, in, policies.ScopeDynamic)
+		if err != nil {
+			x.engineFailed(ctx, v, err)
+			return
+		}
+		dynamic = &d
 	}
-	d := policies.Combine(v.Revision, static, dynamic)
+	x.stages.WithLabelValues("dynamic").Observe(x.d.Clock().Sub(t1).Seconds())
+	d := policies.Combine(v.Revision, static, *dynamic)
 	v.Decision, v.Reasons = d.Effect, d.Reasons
 }
 
@@ -423,7 +441,9 @@ func (x *Decider) gather(ctx context.Context, r *CheckRequest, at time.Time, his
 		}
 		in.ToWallet = in.To.Wallet.Address
 	}
-	if x.d.Holdings != nil && in.Asset.Known {
+	// Holder counts feed only the holder caps; an asset without caps does
+	// not pay for counting.
+	if x.d.Holdings != nil && in.Asset.Known && (in.Asset.MaxHolders > 0 || len(in.Asset.MaxHoldersPerJurisdiction) > 0) {
 		total, byJ, err := x.d.Holdings.HolderCounts(ctx, r.AssetID)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: holder counts: %w", err)

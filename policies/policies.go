@@ -181,6 +181,14 @@ type Engine interface {
 	Revision() string
 }
 
+// BothEvaluator is implemented by engines that can evaluate the static and
+// the dynamic scope in one pass, sharing the work the two scopes have in
+// common. The results must equal Evaluate(ScopeStatic) and
+// Evaluate(ScopeDynamic).
+type BothEvaluator interface {
+	EvaluateBoth(ctx context.Context, in *Input) (static, dynamic Result, err error)
+}
+
 // Error is the single error type of both engines.
 type Error struct {
 	// Code is one of compile_error, eval_error, eval_canceled,

@@ -96,7 +96,7 @@ type Config struct {
 
 // DefaultConfig returns the shipped defaults.
 func DefaultConfig() Config {
-	return Config{QueueSize: 65536, BatchSize: 512, FlushInterval: 5 * time.Millisecond}
+	return Config{QueueSize: 65536, BatchSize: 1024, FlushInterval: 20 * time.Millisecond}
 }
 
 // Logger queues entries and writes them to a Sink in batches off the

@@ -367,6 +367,34 @@ func (e *Engine) Evaluate(ctx context.Context, in *policies.Input, scope policie
 	return res, nil
 }
 
+var _ policies.BothEvaluator = (*Engine)(nil)
+
+// EvaluateBoth evaluates both scopes with one activation (definitions are
+// computed once).
+func (e *Engine) EvaluateBoth(ctx context.Context, in *policies.Input) (policies.Result, policies.Result, error) {
+	st := policies.Result{Engine: EngineName, Revised: e.revision}
+	dy := policies.Result{Engine: EngineName, Revised: e.revision}
+	if in == nil {
+		return st, dy, &policies.Error{Code: "eval_error", Err: errors.New("nil input")}
+	}
+	act := newActivation(in, len(e.defs))
+	for _, d := range e.defs {
+		v, _, err := d.prg.ContextEval(ctx, act)
+		if err != nil {
+			return st, dy, evalError("definition "+d.name, err)
+		}
+		act.defs[d.name] = v
+	}
+	if err := e.run(ctx, e.static, act, &st); err != nil {
+		return st, dy, err
+	}
+	if err := e.run(ctx, e.dynamic, act, &dy); err != nil {
+		return st, dy, err
+	}
+	e.conditions(ctx, in, act, &dy)
+	return st, dy, nil
+}
+
 func (e *Engine) run(ctx context.Context, rules []*compiledRule, act *activation, res *policies.Result) error {
 	for _, r := range rules {
 		v, _, err := r.when.ContextEval(ctx, act)

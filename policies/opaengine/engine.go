@@ -18,6 +18,9 @@ import (
 const (
 	StaticQuery  = "data.clearance.static"
 	DynamicQuery = "data.clearance.dynamic"
+	// BothQuery evaluates both entrypoints in one query, so the rules they
+	// share are evaluated once.
+	BothQuery = "[data.clearance.static, data.clearance.dynamic]"
 )
 
 // EngineName is the Result.Engine of this engine.
@@ -29,6 +32,7 @@ type Engine struct {
 	revision string
 	static   rego.PreparedEvalQuery
 	dynamic  rego.PreparedEvalQuery
+	both     rego.PreparedEvalQuery
 	compiler *ast.Compiler
 }
 
@@ -155,6 +159,9 @@ func New(ctx context.Context, modules map[string]string, opts ...Option) (*Engin
 	if e.dynamic, err = prepare(ctx, c, DynamicQuery); err != nil {
 		return nil, err
 	}
+	if e.both, err = prepare(ctx, c, BothQuery); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -213,6 +220,44 @@ func (e *Engine) Evaluate(ctx context.Context, in *policies.Input, scope policie
 		Engine:  EngineName,
 		Revised: e.revision,
 	}, nil
+}
+
+var _ policies.BothEvaluator = (*Engine)(nil)
+
+// EvaluateBoth evaluates the static and dynamic entrypoints in one query.
+func (e *Engine) EvaluateBoth(ctx context.Context, in *policies.Input) (policies.Result, policies.Result, error) {
+	var none policies.Result
+	if in == nil {
+		return none, none, &policies.Error{Code: "eval_error", Err: errors.New("nil input")}
+	}
+	if err := ctx.Err(); err != nil {
+		return none, none, &policies.Error{Code: "eval_canceled", Err: err}
+	}
+	rs, err := e.both.Eval(ctx, rego.EvalParsedInput(InputValue(in)))
+	if err != nil {
+		code := "eval_error"
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || topdown.IsCancel(err) {
+			code = "eval_canceled"
+		}
+		return none, none, &policies.Error{Code: code, Rule: BothQuery, Err: err}
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return none, none, &policies.Error{Code: "undefined_decision", Rule: BothQuery, Err: errors.New("entrypoint is undefined")}
+	}
+	pair, ok := rs[0].Expressions[0].Value.([]any)
+	if !ok || len(pair) != 2 {
+		return none, none, &policies.Error{Code: "undefined_decision", Rule: BothQuery, Err: errors.New("an entrypoint is undefined")}
+	}
+	out := [2]policies.Result{}
+	for i, v := range pair {
+		r, err := decodeResult(v)
+		if err != nil {
+			return none, none, &policies.Error{Code: "eval_error", Rule: BothQuery, Err: err}
+		}
+		r.Engine, r.Revised = EngineName, e.revision
+		out[i] = r
+	}
+	return out[0], out[1], nil
 }
 
 func (e *Engine) eval(ctx context.Context, pq *rego.PreparedEvalQuery, query string, input ast.Value) (policies.Result, error) {

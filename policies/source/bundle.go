@@ -93,6 +93,43 @@ func (b *Bundle) Evaluate(ctx context.Context, in *policies.Input, scope policie
 	return Merge(out, parts...), nil
 }
 
+var _ policies.BothEvaluator = (*Bundle)(nil)
+
+// EvaluateBoth evaluates both scopes with each engine in one pass and merges
+// per scope, exactly as Evaluate does.
+func (b *Bundle) EvaluateBoth(ctx context.Context, in *policies.Input) (policies.Result, policies.Result, error) {
+	outS := policies.Result{Engine: EngineName, Revised: b.files.Revision}
+	outD := outS
+	var ss, ds []policies.Result
+	for _, e := range []policies.Engine{b.regoEngine(), b.cel} {
+		if e == nil {
+			continue
+		}
+		var s, d policies.Result
+		var err error
+		if be, ok := e.(policies.BothEvaluator); ok {
+			s, d, err = be.EvaluateBoth(ctx, in)
+		} else {
+			if s, err = e.Evaluate(ctx, in, policies.ScopeStatic); err == nil {
+				d, err = e.Evaluate(ctx, in, policies.ScopeDynamic)
+			}
+		}
+		if err != nil {
+			return outS, outD, err
+		}
+		ss, ds = append(ss, s), append(ds, d)
+	}
+	return Merge(outS, ss...), Merge(outD, ds...), nil
+}
+
+// regoEngine returns the Rego engine as a policies.Engine (nil if none).
+func (b *Bundle) regoEngine() policies.Engine {
+	if b.rego == nil {
+		return nil
+	}
+	return b.rego
+}
+
 type reasonKey struct {
 	code, message, observed, limit string
 }

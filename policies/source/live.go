@@ -53,3 +53,10 @@ func (l *Live) Evaluate(ctx context.Context, in *policies.Input, scope policies.
 	}
 	return b.Evaluate(ctx, in, scope)
 }
+
+var _ policies.BothEvaluator = (*Live)(nil)
+
+// EvaluateBoth evaluates both scopes on the bundle in force.
+func (l *Live) EvaluateBoth(ctx context.Context, in *policies.Input) (policies.Result, policies.Result, error) {
+	return l.Current().EvaluateBoth(ctx, in)
+}
