@@ -72,9 +72,12 @@ fi
 
 # 1. OPA, installed with go install unless a matching binary is at hand.
 opa=""
-if command -v opa >/dev/null && opa version 2>/dev/null | grep -q "^Version: $opa_version$"; then
+# (The version is captured first: grep -q closing the pipe early would make
+# pipefail report a failure.)
+has_version() { local v; v=$("$1" version 2>/dev/null || true); [[ "$v" == *"Version: $opa_version"* ]]; }
+if command -v opa >/dev/null && has_version "$(command -v opa)"; then
 	opa=$(command -v opa)
-elif [[ -x "$cache/bin/opa" ]] && "$cache/bin/opa" version 2>/dev/null | grep -q "^Version: $opa_version$"; then
+elif [[ -x "$cache/bin/opa" ]] && has_version "$cache/bin/opa"; then
 	opa="$cache/bin/opa"
 else
 	log "installing OPA v$opa_version (go install; the first build takes a few minutes)"
