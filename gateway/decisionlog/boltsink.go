@@ -3,7 +3,6 @@ package decisionlog
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -53,12 +52,10 @@ func (s *BoltSink) AppendBatch(_ context.Context, entries []Entry) ([]Entry, err
 			}
 			e.Seq = int64(seq)
 			e.PrevHash = prev
-			e.Hash = ComputeHash(prev, e)
-			b, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			if err := eb.Put(seqKey(e.Seq), b); err != nil {
+			canon := Canonical(e)
+			e.Hash = HashCanonical(prev, canon)
+			// Stored as <64 hex hash><canonical JSON>.
+			if err := eb.Put(seqKey(e.Seq), append([]byte(e.Hash), canon...)); err != nil {
 				return err
 			}
 			if err := ib.Put(append([]byte(e.DecisionID+"/"), seqKey(e.Seq)...), nil); err != nil {
@@ -83,8 +80,8 @@ func (s *BoltSink) Get(_ context.Context, id string) ([]Entry, error) {
 		c := tx.Bucket(bktByID).Cursor()
 		prefix := []byte(id + "/")
 		for k, _ := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
-			var e Entry
-			if err := json.Unmarshal(eb.Get(k[len(prefix):]), &e); err != nil {
+			e, err := decodeBolt(eb.Get(k[len(prefix):]))
+			if err != nil {
 				return err
 			}
 			out = append(out, e)
@@ -108,8 +105,8 @@ func (s *BoltSink) Scan(ctx context.Context, fn func(Entry) error) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			var e Entry
-			if err := json.Unmarshal(v, &e); err != nil {
+			e, err := decodeBolt(v)
+			if err != nil {
 				return fmt.Errorf("decisionlog: entry %x: %w", k, err)
 			}
 			if err := fn(e); err != nil {
@@ -118,4 +115,12 @@ func (s *BoltSink) Scan(ctx context.Context, fn func(Entry) error) error {
 		}
 		return nil
 	})
+}
+
+func decodeBolt(v []byte) (Entry, error) {
+	if len(v) < 64 {
+		return Entry{}, fmt.Errorf("decisionlog: stored entry too short")
+	}
+	// Copy: bbolt values are only valid inside the transaction.
+	return decodeStored(append([]byte(nil), v[64:]...), string(v[:64]))
 }

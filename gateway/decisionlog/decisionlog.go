@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -34,6 +35,8 @@ type Entry struct {
 	Note       string          `json:"note,omitempty"`
 	PrevHash   string          `json:"prev_hash"`
 	Hash       string          `json:"hash"`
+	// raw holds the stored canonical bytes of an entry read from a sink.
+	raw []byte
 	// Build, if set, fills the expensive fields (request, facts, verdict)
 	// on the writer goroutine, so the decision path does not pay for JSON.
 	Build func(*Entry) `json:"-"`
@@ -46,15 +49,71 @@ func (e *Entry) materialize() {
 	}
 }
 
-// ComputeHash returns the chain hash of e given the previous hash.
-func ComputeHash(prev string, e Entry) string {
-	e.Hash = ""
-	e.PrevHash = prev
-	b, _ := json.Marshal(e) // Entry has only marshalable fields.
+// Canonical returns the bytes the chain hashes: the entry as JSON with
+// PrevHash set and Hash empty, encoded by hand in a fixed field order (the
+// embedded request, facts and verdict are copied verbatim, not re-encoded).
+// Sinks store exactly these bytes, so verification hashes what is stored.
+func Canonical(e Entry) []byte {
+	b := make([]byte, 0, 256+len(e.Request)+len(e.Facts)+len(e.Verdict))
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = appendField(b, "kind", e.Kind)
+	b = appendField(b, "decision_id", e.DecisionID)
+	b = appendField(b, "time", e.Time.UTC().Format(time.RFC3339Nano))
+	b = appendField(b, "caller", e.Caller)
+	b = appendRaw(b, "request", e.Request)
+	b = appendRaw(b, "facts", e.Facts)
+	b = appendRaw(b, "verdict", e.Verdict)
+	b = appendField(b, "decision", e.Decision)
+	b = appendField(b, "revision", e.Revision)
+	b = append(b, `,"latency_us":`...)
+	b = strconv.AppendInt(b, e.LatencyUS, 10)
+	b = appendField(b, "note", e.Note)
+	b = appendField(b, "prev_hash", e.PrevHash)
+	return append(b, '}')
+}
+
+func appendField(b []byte, k, v string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, k...)
+	b = append(b, '"', ':')
+	q, _ := json.Marshal(v) // a string always marshals
+	return append(b, q...)
+}
+
+func appendRaw(b []byte, k string, v json.RawMessage) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, k...)
+	b = append(b, '"', ':')
+	return append(b, v...)
+}
+
+// HashCanonical chains canonical bytes onto the previous hash.
+func HashCanonical(prev string, canonical []byte) string {
 	h := sha256.New()
 	h.Write([]byte(prev))
-	h.Write(b)
+	h.Write(canonical)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ComputeHash returns the chain hash of e given the previous hash.
+func ComputeHash(prev string, e Entry) string {
+	e.PrevHash = prev
+	return HashCanonical(prev, Canonical(e))
+}
+
+// decodeStored parses stored canonical bytes and sets the stored hash.
+func decodeStored(canonical []byte, hash string) (Entry, error) {
+	var e Entry
+	if err := json.Unmarshal(canonical, &e); err != nil {
+		return e, err
+	}
+	e.Hash = hash
+	e.raw = canonical
+	return e, nil
 }
 
 // Sink persists entries. Implementations assign Seq, PrevHash and Hash inside
@@ -77,7 +136,11 @@ func Verify(ctx context.Context, s Sink) (int64, error) {
 		if e.PrevHash != prev {
 			return fmt.Errorf("decisionlog: entry %d: prev_hash %s does not match previous entry's hash %s", e.Seq, e.PrevHash, prev)
 		}
-		if want := ComputeHash(prev, e); want != e.Hash {
+		raw := e.raw
+		if raw == nil {
+			raw = Canonical(e)
+		}
+		if want := HashCanonical(prev, raw); want != e.Hash {
 			return fmt.Errorf("decisionlog: entry %d (%s): hash mismatch: stored %s, computed %s", e.Seq, e.DecisionID, e.Hash, want)
 		}
 		prev = e.Hash

@@ -3,7 +3,6 @@ package decisionlog
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -68,12 +67,9 @@ func (s *PGSink) AppendBatch(ctx context.Context, entries []Entry) ([]Entry, err
 			seq++
 			e.Seq = seq
 			e.PrevHash = prev
-			e.Hash = ComputeHash(prev, e)
-			b, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			rows = append(rows, []any{e.Seq, e.Kind, e.DecisionID, b, e.PrevHash, e.Hash})
+			canon := Canonical(e)
+			e.Hash = HashCanonical(prev, canon)
+			rows = append(rows, []any{e.Seq, e.Kind, e.DecisionID, canon, e.PrevHash, e.Hash})
 			prev = e.Hash
 			out[i] = e
 		}
@@ -91,7 +87,7 @@ func (s *PGSink) AppendBatch(ctx context.Context, entries []Entry) ([]Entry, err
 
 // Get implements Sink.
 func (s *PGSink) Get(ctx context.Context, id string) ([]Entry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT body FROM decisionlog_entries WHERE decision_id=$1 ORDER BY seq`, id)
+	rows, err := s.pool.Query(ctx, `SELECT body, hash FROM decisionlog_entries WHERE decision_id=$1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("decisionlog: pg get %s: %w", id, err)
 	}
@@ -99,11 +95,12 @@ func (s *PGSink) Get(ctx context.Context, id string) ([]Entry, error) {
 	var out []Entry
 	for rows.Next() {
 		var b []byte
-		if err := rows.Scan(&b); err != nil {
+		var h string
+		if err := rows.Scan(&b, &h); err != nil {
 			return nil, err
 		}
-		var e Entry
-		if err := json.Unmarshal(b, &e); err != nil {
+		e, err := decodeStored(b, h)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -119,18 +116,19 @@ func (s *PGSink) Get(ctx context.Context, id string) ([]Entry, error) {
 
 // Scan implements Sink.
 func (s *PGSink) Scan(ctx context.Context, fn func(Entry) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT body FROM decisionlog_entries ORDER BY seq`)
+	rows, err := s.pool.Query(ctx, `SELECT body, hash FROM decisionlog_entries ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("decisionlog: pg scan: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var b []byte
-		if err := rows.Scan(&b); err != nil {
+		var h string
+		if err := rows.Scan(&b, &h); err != nil {
 			return err
 		}
-		var e Entry
-		if err := json.Unmarshal(b, &e); err != nil {
+		e, err := decodeStored(b, h)
+		if err != nil {
 			return err
 		}
 		if err := fn(e); err != nil {
