@@ -47,6 +47,7 @@ type Store struct {
 	// writeMu spans commit and publication so events reach subscribers in
 	// Seq order.
 	writeMu sync.Mutex
+	cache   *readCache
 }
 
 var _ registry.Store = (*Store)(nil)
@@ -71,7 +72,7 @@ func New(db *bolt.DB, logger *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: init: %w", err)
 	}
-	return &Store{db: db, log: logger.With("component", "registry.boltstore")}, nil
+	return &Store{db: db, log: logger.With("component", "registry.boltstore"), cache: newReadCache(200_000)}, nil
 }
 
 // ---- encoding helpers ----
@@ -146,6 +147,9 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx, events *[]regis
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error { return fn(tx, &events) })
+	// Empty the read cache after every write attempt (a failed commit
+	// changes nothing, but emptying is always safe).
+	s.cache.invalidate()
 	if err != nil {
 		return err
 	}
@@ -585,8 +589,17 @@ func asOfRevision(tx *bolt.Tx, kind, id string, cur int64, asOf time.Time) (regi
 
 // Investor implements registry.Reader.
 func (s *Store) Investor(ctx context.Context, id string, asOf time.Time) (registry.Investor, error) {
+	if asOf.IsZero() {
+		if v, ok := get(s.cache, investorsOf, id); ok {
+			return cloneInvestor(v), ctx.Err()
+		}
+	}
+	gen := s.cache.begin()
 	var out registry.Investor
 	err := s.view(ctx, func(tx *bolt.Tx) error { return investorAt(tx, id, asOf, &out) })
+	if err == nil && asOf.IsZero() {
+		put(s.cache, investorsOf, gen, id, cloneInvestor(out))
+	}
 	return out, err
 }
 
@@ -618,8 +631,17 @@ func (s *Store) Wallet(ctx context.Context, address string, asOf time.Time) (reg
 	if err != nil {
 		return registry.Wallet{}, notFound(registry.KindWallet, address)
 	}
+	if asOf.IsZero() {
+		if v, ok := get(s.cache, walletsOf, addr); ok {
+			return v, ctx.Err()
+		}
+	}
+	gen := s.cache.begin()
 	var out registry.Wallet
 	err = s.view(ctx, func(tx *bolt.Tx) error { return walletAt(tx, addr, asOf, &out) })
+	if err == nil && asOf.IsZero() {
+		put(s.cache, walletsOf, gen, addr, out)
+	}
 	return out, err
 }
 
@@ -647,6 +669,21 @@ func walletAt(tx *bolt.Tx, addr string, asOf time.Time, out *registry.Wallet) er
 
 // Asset implements registry.Reader.
 func (s *Store) Asset(ctx context.Context, id string, asOf time.Time) (registry.Asset, error) {
+	if asOf.IsZero() {
+		if v, ok := get(s.cache, assetsOf, id); ok {
+			return cloneAsset(v), ctx.Err()
+		}
+		gen := s.cache.begin()
+		out, err := s.asset(ctx, id, asOf)
+		if err == nil {
+			put(s.cache, assetsOf, gen, id, cloneAsset(out))
+		}
+		return out, err
+	}
+	return s.asset(ctx, id, asOf)
+}
+
+func (s *Store) asset(ctx context.Context, id string, asOf time.Time) (registry.Asset, error) {
 	var out registry.Asset
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		ok, err := getJSON(tx.Bucket(bAssets), []byte(id), &out)
@@ -674,6 +711,22 @@ func (s *Store) Asset(ctx context.Context, id string, asOf time.Time) (registry.
 
 // Whitelisted implements registry.Reader.
 func (s *Store) Whitelisted(ctx context.Context, assetID, investorID string, asOf time.Time) (bool, error) {
+	key := registry.WhitelistID(assetID, investorID)
+	if asOf.IsZero() {
+		if v, ok := get(s.cache, whitelistOf, key); ok {
+			return v, ctx.Err()
+		}
+		gen := s.cache.begin()
+		v, err := s.whitelisted(ctx, assetID, investorID, asOf)
+		if err == nil {
+			put(s.cache, whitelistOf, gen, key, v)
+		}
+		return v, err
+	}
+	return s.whitelisted(ctx, assetID, investorID, asOf)
+}
+
+func (s *Store) whitelisted(ctx context.Context, assetID, investorID string, asOf time.Time) (bool, error) {
 	var active bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		id := registry.WhitelistID(assetID, investorID)
