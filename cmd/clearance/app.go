@@ -181,7 +181,7 @@ func buildApp(ctx context.Context, cfg Config, st *stores, logger *slog.Logger, 
 
 	// AML scoring with velocity windows (Redis when configured).
 	var windows aml.Windows
-	if rdb != nil {
+	if rdb != nil && cfg.AML.Windows != "memory" {
 		w, err := aml.NewRedisWindows(rdb, aml.RedisConfig{Prefix: cfg.RedisPrefix + ":aml:"})
 		if err != nil {
 			return fail(err)

@@ -48,6 +48,16 @@ type Config struct {
 	Cache           CacheConfig   `yaml:"cache"`
 	Screening       ScreenConfig  `yaml:"screening"`
 	Review          ReviewConfig  `yaml:"review"`
+	AML             AMLConfig     `yaml:"aml"`
+}
+
+// AMLConfig chooses where AML velocity windows live.
+type AMLConfig struct {
+	// Windows is "auto" (Redis when configured, else in-process), "redis"
+	// or "memory". Redis windows are shared by replicas and fail closed when
+	// Redis is down (checks DENY with INDETERMINATE, retryable); in-process
+	// windows keep answering but count only this replica's movements.
+	Windows string `yaml:"windows"`
 }
 
 // AuthConfig lists bearer tokens and mTLS client certificate mappings.
@@ -144,6 +154,7 @@ func DefaultConfig() Config {
 		MaxBodyBytes: 16 << 20, BatchWorkers: 8,
 		Cache:  CacheConfig{L1Size: 100000, TTL: 60 * time.Second, RedisTimeout: 5 * time.Millisecond},
 		Review: ReviewConfig{FourEyesRisk: 80, SLA: 24 * time.Hour, Expiry: 7 * 24 * time.Hour},
+		AML:    AMLConfig{Windows: "auto"},
 	}
 }
 
@@ -177,6 +188,15 @@ func (c *Config) Validate() error {
 	case "rego", "cel", "both":
 	default:
 		errs = append(errs, fmt.Errorf("policy_engines: must be rego, cel or both, not %q", c.PolicyEngines))
+	}
+	switch c.AML.Windows {
+	case "auto", "memory":
+	case "redis":
+		if c.Redis == "" {
+			errs = append(errs, errors.New("aml.windows: redis needs redis to be set"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("aml.windows: must be auto, redis or memory, not %q", c.AML.Windows))
 	}
 	if c.DecisionTimeout <= 0 {
 		errs = append(errs, errors.New("decision_timeout: must be positive"))
