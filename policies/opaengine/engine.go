@@ -33,6 +33,7 @@ type Engine struct {
 	static   rego.PreparedEvalQuery
 	dynamic  rego.PreparedEvalQuery
 	both     rego.PreparedEvalQuery
+	terms    *termCache
 	compiler *ast.Compiler
 }
 
@@ -152,7 +153,7 @@ func New(ctx context.Context, modules map[string]string, opts ...Option) (*Engin
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{revision: o.revision, compiler: c}
+	e := &Engine{revision: o.revision, compiler: c, terms: newTermCache(100_000)}
 	if e.static, err = prepare(ctx, c, StaticQuery); err != nil {
 		return nil, err
 	}
@@ -198,7 +199,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *policies.Input, scope policie
 	if err := ctx.Err(); err != nil {
 		return policies.Result{}, &policies.Error{Code: "eval_canceled", Err: err}
 	}
-	val := InputValue(in)
+	val := e.terms.inputValue(in)
 	switch scope {
 	case policies.ScopeStatic:
 		return e.eval(ctx, &e.static, StaticQuery, val)
@@ -233,7 +234,7 @@ func (e *Engine) EvaluateBoth(ctx context.Context, in *policies.Input) (policies
 	if err := ctx.Err(); err != nil {
 		return none, none, &policies.Error{Code: "eval_canceled", Err: err}
 	}
-	rs, err := e.both.Eval(ctx, rego.EvalParsedInput(InputValue(in)))
+	rs, err := e.both.Eval(ctx, rego.EvalParsedInput(e.terms.inputValue(in)))
 	if err != nil {
 		code := "eval_error"
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || topdown.IsCancel(err) {

@@ -13,6 +13,10 @@ import (
 // policies.Input. Absent parties are null, nil lists are empty arrays and nil
 // maps are empty objects, so policies never see undefined fields.
 func InputValue(in *policies.Input) ast.Value {
+	return inputValueWith(in, partyTerm)
+}
+
+func inputValueWith(in *policies.Input, party func(*policies.PartyFacts) *ast.Term) ast.Value {
 	return ast.NewObject(
 		item("action", str(string(in.Action))),
 		item("asset_id", str(in.AssetID)),
@@ -22,8 +26,8 @@ func InputValue(in *policies.Input) ast.Value {
 		item("venue", str(in.Venue)),
 		item("now", num(in.Now)),
 		item("asset", ast.NewTerm(assetValue(&in.Asset))),
-		item("from", partyTerm(in.From)),
-		item("to", partyTerm(in.To)),
+		item("from", party(in.From)),
+		item("to", party(in.To)),
 		item("list_version", str(in.ListVersion)),
 	)
 }
@@ -99,38 +103,50 @@ func assetValue(a *policies.AssetFacts) ast.Value {
 }
 
 func partyTerm(p *policies.PartyFacts) *ast.Term {
+	return partyTermWith(p, walletTerm, investorTerm)
+}
+
+func walletTerm(w *policies.WalletFacts) *ast.Term {
+	return ast.NewTerm(ast.NewObject(
+		item("address", str(w.Address)),
+		item("chain", str(w.Chain)),
+		item("verified", boolean(w.Verified)),
+		item("active", boolean(w.Active)),
+		item("frozen", boolean(w.Frozen)),
+		item("frozen_amount", num(w.FrozenAmount)),
+		item("version", num(w.Version)),
+	))
+}
+
+func investorTerm(inv *policies.InvestorFacts) *ast.Term {
+	return ast.NewTerm(ast.NewObject(
+		item("known", boolean(inv.Known)),
+		item("id", str(inv.ID)),
+		item("status", str(inv.Status)),
+		item("effective_from", num(inv.EffectiveFrom)),
+		item("effective_to", num(inv.EffectiveTo)),
+		item("kyc_expires_at", num(inv.KYCExpiresAt)),
+		item("category", str(inv.Category)),
+		item("jurisdiction", str(inv.Jurisdiction)),
+		item("type", str(inv.Type)),
+		item("active", boolean(inv.Active)),
+		item("whitelisted", boolean(inv.Whitelisted)),
+		item("locked_until", num(inv.LockedUntil)),
+		item("expected_min", num(inv.ExpectedMin)),
+		item("expected_max", num(inv.ExpectedMax)),
+		item("version", num(inv.Version)),
+	))
+}
+
+func partyTermWith(p *policies.PartyFacts, wt func(*policies.WalletFacts) *ast.Term, it func(*policies.InvestorFacts) *ast.Term) *ast.Term {
 	if p == nil {
 		return ast.InternedNullTerm
 	}
 	w, inv, h, s, aml := &p.Wallet, &p.Investor, &p.Holding, &p.Screening, &p.AML
 	return ast.NewTerm(ast.NewObject(
 		item("known", boolean(p.Known)),
-		item("wallet", ast.NewTerm(ast.NewObject(
-			item("address", str(w.Address)),
-			item("chain", str(w.Chain)),
-			item("verified", boolean(w.Verified)),
-			item("active", boolean(w.Active)),
-			item("frozen", boolean(w.Frozen)),
-			item("frozen_amount", num(w.FrozenAmount)),
-			item("version", num(w.Version)),
-		))),
-		item("investor", ast.NewTerm(ast.NewObject(
-			item("known", boolean(inv.Known)),
-			item("id", str(inv.ID)),
-			item("status", str(inv.Status)),
-			item("effective_from", num(inv.EffectiveFrom)),
-			item("effective_to", num(inv.EffectiveTo)),
-			item("kyc_expires_at", num(inv.KYCExpiresAt)),
-			item("category", str(inv.Category)),
-			item("jurisdiction", str(inv.Jurisdiction)),
-			item("type", str(inv.Type)),
-			item("active", boolean(inv.Active)),
-			item("whitelisted", boolean(inv.Whitelisted)),
-			item("locked_until", num(inv.LockedUntil)),
-			item("expected_min", num(inv.ExpectedMin)),
-			item("expected_max", num(inv.ExpectedMax)),
-			item("version", num(inv.Version)),
-		))),
+		item("wallet", wt(w)),
+		item("investor", it(inv)),
 		item("holding", ast.NewTerm(ast.NewObject(
 			item("wallet_balance", num(h.WalletBalance)),
 			item("unlocked", num(h.Unlocked)),
