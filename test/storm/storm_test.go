@@ -136,6 +136,9 @@ func TestStorm(t *testing.T) {
 	if st.outageChecks.Load() == 0 {
 		t.Errorf("no check ran during the Redis outage")
 	}
+	if n := st.outageChangedVerdicts.Load(); n > 0 {
+		t.Errorf("%d checks during the Redis outage were denied although every fact allowed them; an outage must change no verdict", n)
+	}
 	if st.outageErrors.Load() > 0 {
 		t.Errorf("%d checks failed during the Redis outage; an outage must fail no check", st.outageErrors.Load())
 	}
@@ -294,7 +297,10 @@ func startReplica(ctx context.Context, t *testing.T, bin, name, dsn, redisAddr, 
 		"--store", "postgres", "--postgres-dsn", dsn,
 		"--redis", redisAddr, "--redis-prefix", prefix,
 		"--data-dir", t.TempDir(), "--no-seed")
-	cmd.Env = childEnv()
+	// The verdict cache is what this test storms; AML velocity windows stay
+	// in-process so that a Redis outage is the cache's outage only (shared
+	// Redis windows fail closed by design, which would change verdicts).
+	cmd.Env = append(childEnv(), "CLEARANCE_AML_WINDOWS=memory")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -503,6 +509,9 @@ type stats struct {
 	mutations, mutA, mutB                              atomic.Int64
 	// Checks begun while Redis was unreachable, and how many failed.
 	outageChecks, outageErrors, outageAllow atomic.Int64
+	// outageChangedVerdicts counts checks begun during the Redis outage that
+	// were denied although every acknowledged fact allowed them.
+	outageChangedVerdicts atomic.Int64
 	outage                                  atomic.Bool
 	elapsed                                 time.Duration
 	mu                                      sync.Mutex
@@ -830,6 +839,9 @@ func (d *driver) checkOnce(ctx context.Context, st *stats, r *replica, inv *inve
 		st.deny.Add(1)
 		if mustAllow {
 			st.unexpectedDeny.Add(1)
+			if inOutage {
+				st.outageChangedVerdicts.Add(1)
+			}
 			st.mu.Lock()
 			if len(st.denySamples) < 5 {
 				st.denySamples = append(st.denySamples, fmt.Sprintf("replica %s %s began %s decision %s cached=%v reasons=%v facts: %s", r.name, inv.wallet, began.Format("15:04:05.000000"), v.DecisionID, v.Cached, v.Reasons, facts))
