@@ -1,5 +1,3 @@
-// Command clearance is the Clearance compliance gateway: the decision API
-// server, its operator CLI, and the chain sidecars.
 package main
 
 import (
