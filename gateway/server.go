@@ -265,7 +265,17 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.openapi != nil {
 		root.Handle("/openapi/", http.StripPrefix("/openapi/", http.FileServerFS(s.openapi)))
 	}
-	root.Handle("/", s.restAuth(limitBody(mux, s.cfg.MaxBodyBytes)))
+	gw := s.restAuth(limitBody(mux, s.cfg.MaxBodyBytes))
+	root.Handle("/", gw)
+	// Direct routes (hand-coded hot endpoints) fall back to grpc-gateway for
+	// anything they do not take, so both paths behave alike.
+	for _, svc := range s.services {
+		if hr, ok := svc.(HTTPRouter); ok {
+			for _, rt := range hr.Routes() {
+				root.Handle(rt.Pattern, s.restAuth(limitBody(rt.Handler(mux), s.cfg.MaxBodyBytes)))
+			}
+		}
+	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			s.grpc.ServeHTTP(w, r)

@@ -511,11 +511,11 @@ type stats struct {
 	outageChecks, outageErrors, outageAllow atomic.Int64
 	// outageChangedVerdicts counts checks begun during the Redis outage that
 	// were denied although every acknowledged fact allowed them.
-	outageChangedVerdicts atomic.Int64
-	outage                                  atomic.Bool
-	elapsed                                 time.Duration
-	mu                                      sync.Mutex
-	violations, denySamples                 []string
+	outageChangedVerdicts   atomic.Int64
+	outage                  atomic.Bool
+	elapsed                 time.Duration
+	mu                      sync.Mutex
+	violations, denySamples []string
 	// violationRefs locate the first violations' decisions for diagnosis.
 	violationRefs, denyRefs []decisionRef
 	errorSamples            []string
