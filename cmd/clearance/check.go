@@ -61,8 +61,11 @@ Exit status: 0 on ALLOW, 3 on DENY, 4 on REVIEW, 1 on any error.`,
 			}
 			for _, r := range v.GetReasons() {
 				line := fmt.Sprintf("  %-7s %-28s %s", r.GetEffect(), r.GetCode(), r.GetMessage())
-				if r.GetObserved() != "" || r.GetLimit() != "" {
+				switch {
+				case r.GetObserved() != "" && r.GetLimit() != "":
 					line += fmt.Sprintf(" (observed %s, limit %s)", r.GetObserved(), r.GetLimit())
+				case r.GetObserved() != "":
+					line += fmt.Sprintf(" (observed %s)", r.GetObserved())
 				}
 				fmt.Fprintln(e.stdout, line)
 			}
