@@ -4,11 +4,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clearancehq/clearance/registry/pgmigrate"
 )
 
 //go:embed migrations/*.sql
@@ -16,34 +16,7 @@ var migrations embed.FS
 
 // Migrate applies the decision log's migrations; it is idempotent.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS decisionlog_schema_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("decisionlog: migrate: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		var done bool
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM decisionlog_schema_migrations WHERE name=$1)`, n).Scan(&done); err != nil {
-			return fmt.Errorf("decisionlog: migrate %s: %w", n, err)
-		}
-		if done {
-			continue
-		}
-		sqlText, err := migrations.ReadFile(n)
-		if err != nil {
-			return err
-		}
-		if _, err := pool.Exec(ctx, string(sqlText)); err != nil {
-			return fmt.Errorf("decisionlog: migrate %s: %w", n, err)
-		}
-		if _, err := pool.Exec(ctx, `INSERT INTO decisionlog_schema_migrations (name) VALUES ($1) ON CONFLICT DO NOTHING`, n); err != nil {
-			return fmt.Errorf("decisionlog: migrate %s: %w", n, err)
-		}
-	}
-	return nil
+	return pgmigrate.Apply(ctx, pool, "decisionlog", migrations, nil)
 }
 
 // PGSink stores the log in PostgreSQL. Writers from several replicas

@@ -7,16 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clearancehq/clearance/registry/pgmigrate"
 
 	"github.com/clearancehq/clearance/registry"
 	"github.com/clearancehq/clearance/registry/internal/storecore"
@@ -29,43 +29,7 @@ var migrations embed.FS
 // registry_schema_migrations. It is idempotent and safe to run
 // concurrently (an advisory lock serialises runs).
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("registry/postgres: migrate: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('registry_schema_migrations'))`); err != nil {
-		return fmt.Errorf("registry/postgres: migrate lock: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS registry_schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("registry/postgres: migrate: %w", err)
-	}
-	for _, n := range names {
-		v := strings.TrimSuffix(strings.TrimPrefix(n, "migrations/"), ".sql")
-		var done bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM registry_schema_migrations WHERE version = $1)`, v).Scan(&done); err != nil {
-			return fmt.Errorf("registry/postgres: migrate: %w", err)
-		}
-		if done {
-			continue
-		}
-		sql, err := migrations.ReadFile(n)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, string(sql)); err != nil {
-			return fmt.Errorf("registry/postgres: migration %s: %w", v, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO registry_schema_migrations (version) VALUES ($1)`, v); err != nil {
-			return fmt.Errorf("registry/postgres: migrate: %w", err)
-		}
-	}
-	return tx.Commit(ctx)
+	return pgmigrate.Apply(ctx, pool, "registry", migrations, nil)
 }
 
 // Store is a registry.Store on PostgreSQL. It is safe for concurrent use.

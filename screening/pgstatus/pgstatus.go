@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clearancehq/clearance/registry/pgmigrate"
 
 	"github.com/clearancehq/clearance/screening"
 )
@@ -20,32 +20,7 @@ var migrations embed.FS
 
 // Migrate applies the migrations; it is idempotent.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS screening_schema_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("pgstatus: migrate: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		tag, err := pool.Exec(ctx, `INSERT INTO screening_schema_migrations (name) VALUES ($1) ON CONFLICT DO NOTHING`, n)
-		if err != nil {
-			return fmt.Errorf("pgstatus: migrate %s: %w", n, err)
-		}
-		if tag.RowsAffected() == 0 {
-			continue
-		}
-		body, err := migrations.ReadFile(n)
-		if err != nil {
-			return err
-		}
-		if _, err := pool.Exec(ctx, string(body)); err != nil {
-			_, _ = pool.Exec(ctx, `DELETE FROM screening_schema_migrations WHERE name=$1`, n)
-			return fmt.Errorf("pgstatus: migrate %s: %w", n, err)
-		}
-	}
-	return nil
+	return pgmigrate.Apply(ctx, pool, "screening", migrations, nil)
 }
 
 // Store implements screening.StatusStore on PostgreSQL.

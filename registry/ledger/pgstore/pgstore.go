@@ -5,14 +5,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clearancehq/clearance/registry/pgmigrate"
 
 	"github.com/clearancehq/clearance/registry/ledger"
 )
@@ -39,47 +39,12 @@ func New(pool *pgxpool.Pool) (*Store, error) {
 // Migrate applies the embedded migrations that are not yet recorded in
 // ledger_schema_migrations. It is idempotent and safe to run concurrently.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("ledger/pgstore: migrate: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('ledger_schema_migrations'))`); err != nil {
-		return fmt.Errorf("ledger/pgstore: migrate lock: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS ledger_schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("ledger/pgstore: migrate: %w", err)
-	}
-	for _, n := range names {
-		v := strings.TrimSuffix(strings.TrimPrefix(n, "migrations/"), ".sql")
-		var done bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_schema_migrations WHERE version = $1)`, v).Scan(&done); err != nil {
-			return fmt.Errorf("ledger/pgstore: migrate: %w", err)
+	return pgmigrate.Apply(ctx, pool, "ledger", migrations, func(version string) string {
+		if version == "0001_tables" {
+			return tablesSQL()
 		}
-		if done {
-			continue
-		}
-		sql, err := migrations.ReadFile(n)
-		if err != nil {
-			return err
-		}
-		stmt := string(sql)
-		if v == "0001_tables" {
-			stmt += tablesSQL()
-		}
-		if _, err := tx.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("ledger/pgstore: migration %s: %w", v, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO ledger_schema_migrations (version) VALUES ($1)`, v); err != nil {
-			return fmt.Errorf("ledger/pgstore: migrate: %w", err)
-		}
-	}
-	return tx.Commit(ctx)
+		return ""
+	})
 }
 
 func tablesSQL() string {

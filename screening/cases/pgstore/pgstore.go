@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/clearancehq/clearance/registry/pgmigrate"
 
 	"github.com/clearancehq/clearance/screening/cases"
 )
@@ -25,46 +24,7 @@ var migrations embed.FS
 // cases_schema_migrations, each in its own transaction, under an advisory
 // lock so concurrent replicas do not race.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("cases/pgstore: migrations: %w", err)
-	}
-	sort.Strings(names)
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS cases_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("cases/pgstore: migrate: %w", err)
-	}
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("cases/pgstore: migration %s: bad version", base)
-		}
-		sql, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('cases_schema_migrations'))`); err != nil {
-				return err
-			}
-			var done bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cases_schema_migrations WHERE version = $1)`, v).Scan(&done); err != nil {
-				return err
-			}
-			if done {
-				return nil
-			}
-			if _, err := tx.Exec(ctx, string(sql)); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO cases_schema_migrations (version) VALUES ($1)`, v)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("cases/pgstore: migration %s: %w", base, err)
-		}
-	}
-	return nil
+	return pgmigrate.Apply(ctx, pool, "cases", migrations, nil)
 }
 
 // Store implements cases.Store.
