@@ -486,6 +486,13 @@ func assetFacts(a registry.Asset) policies.AssetFacts {
 	if f.EscalateScore == 0 {
 		f.EscalateScore = 80
 	}
+	f.AMLReviewRatioPct, f.AMLEscalateRatioPct = p.AMLReviewRatioPct, p.AMLEscalateRatioPct
+	if f.AMLReviewRatioPct == 0 {
+		f.AMLReviewRatioPct = 300
+	}
+	if f.AMLEscalateRatioPct == 0 {
+		f.AMLEscalateRatioPct = 600
+	}
 	for _, c := range p.Conditions {
 		f.Conditions = append(f.Conditions, policies.Condition{ID: c.ID, Expr: c.Expr, Effect: c.Effect, Code: c.Code, Message: c.Message})
 	}

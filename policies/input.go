@@ -53,8 +53,12 @@ type AssetFacts struct {
 	MaxInvestment             int64            `json:"max_investment"`
 	RequireWhitelist          bool             `json:"require_whitelist"`
 	// ReviewScore and EscalateScore are the AML bands (defaults 40 and 80).
-	ReviewScore               int64            `json:"review_score"`
-	EscalateScore             int64            `json:"escalate_score"`
+	ReviewScore   int64 `json:"review_score"`
+	EscalateScore int64 `json:"escalate_score"`
+	// AMLReviewRatioPct and AMLEscalateRatioPct are the amount bands against
+	// the investor's expected range in percent (defaults 300 and 600).
+	AMLReviewRatioPct         int64            `json:"aml_review_ratio_pct"`
+	AMLEscalateRatioPct       int64            `json:"aml_escalate_ratio_pct"`
 	TreasuryWallet            string           `json:"treasury_wallet,omitempty"`
 	RedemptionWallet          string           `json:"redemption_wallet,omitempty"`
 	HolderCount               int64            `json:"holder_count"`

@@ -136,6 +136,11 @@ type AssetParams struct {
 	RequireWhitelist          bool             `json:"require_whitelist,omitempty"`
 	ReviewScore               int64            `json:"review_score,omitempty"`
 	EscalateScore             int64            `json:"escalate_score,omitempty"`
+	// AMLReviewRatioPct and AMLEscalateRatioPct are the amount bands against
+	// the investor's expected range, in percent (defaults 300 and 600:
+	// more than 3x reviews, more than 6x escalates).
+	AMLReviewRatioPct   int64 `json:"aml_review_ratio_pct,omitempty"`
+	AMLEscalateRatioPct int64 `json:"aml_escalate_ratio_pct,omitempty"`
 	// OnScreeningHit is "freeze" or "case": what a new list hit does to a holder.
 	OnScreeningHit string      `json:"on_screening_hit,omitempty"`
 	Conditions     []Condition `json:"conditions,omitempty"`

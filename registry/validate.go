@@ -373,11 +373,22 @@ func validateParams(p *AssetParams) error {
 		{"params.lockup_days", p.LockupDays}, {"params.max_holders", p.MaxHolders},
 		{"params.max_balance_per_investor", p.MaxBalancePerInvestor}, {"params.min_investment", p.MinInvestment},
 		{"params.max_investment", p.MaxInvestment}, {"params.review_score", p.ReviewScore}, {"params.escalate_score", p.EscalateScore},
+		{"params.aml_review_ratio_pct", p.AMLReviewRatioPct}, {"params.aml_escalate_ratio_pct", p.AMLEscalateRatioPct},
 	}
 	for _, n := range nonNeg {
 		if n.v < 0 {
 			return invalid(n.name, "must not be negative")
 		}
+	}
+	rv, ev := p.AMLReviewRatioPct, p.AMLEscalateRatioPct
+	if rv == 0 {
+		rv = 300
+	}
+	if ev == 0 {
+		ev = 600
+	}
+	if ev <= rv {
+		return invalid("params.aml_escalate_ratio_pct", "must be above aml_review_ratio_pct (%d)", rv)
 	}
 	if p.MaxInvestment != 0 && p.MaxInvestment < p.MinInvestment {
 		return invalid("params.max_investment", "must be at least min_investment")

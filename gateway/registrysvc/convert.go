@@ -211,6 +211,7 @@ func paramsToProto(p registry.AssetParams) *registryv1.AssetParams {
 		MaxBalancePerInvestor: amount(p.MaxBalancePerInvestor), MinInvestment: amount(p.MinInvestment),
 		MaxInvestment: amount(p.MaxInvestment), Parties: p.Parties, RequireWhitelist: p.RequireWhitelist,
 		ReviewScore: p.ReviewScore, EscalateScore: p.EscalateScore, OnScreeningHit: p.OnScreeningHit,
+		AmlReviewRatioPct: p.AMLReviewRatioPct, AmlEscalateRatioPct: p.AMLEscalateRatioPct,
 	}
 	for _, c := range p.Conditions {
 		out.Conditions = append(out.Conditions, &registryv1.Condition{Id: c.ID, Expr: c.Expr, Effect: c.Effect, Code: c.Code, Message: c.Message})
@@ -225,6 +226,7 @@ func paramsFromProto(p *registryv1.AssetParams) (registry.AssetParams, error) {
 		MaxHolders: p.MaxHolders, MaxHoldersPerJurisdiction: p.MaxHoldersPerJurisdiction,
 		Parties: p.Parties, RequireWhitelist: p.RequireWhitelist, ReviewScore: p.ReviewScore,
 		EscalateScore: p.EscalateScore, OnScreeningHit: p.OnScreeningHit,
+		AMLReviewRatioPct: p.AmlReviewRatioPct, AMLEscalateRatioPct: p.AmlEscalateRatioPct,
 	}
 	var err error
 	for _, a := range []struct {

@@ -111,6 +111,8 @@ func assetMap(a *policies.AssetFacts) map[string]any {
 		"require_whitelist":            a.RequireWhitelist,
 		"review_score":                 a.ReviewScore,
 		"escalate_score":               a.EscalateScore,
+		"aml_review_ratio_pct":         a.AMLReviewRatioPct,
+		"aml_escalate_ratio_pct":       a.AMLEscalateRatioPct,
 		"treasury_wallet":              a.TreasuryWallet,
 		"redemption_wallet":            a.RedemptionWallet,
 		"holder_count":                 a.HolderCount,

@@ -94,6 +94,8 @@ func assetValue(a *policies.AssetFacts) ast.Value {
 		item("require_whitelist", boolean(a.RequireWhitelist)),
 		item("review_score", num(a.ReviewScore)),
 		item("escalate_score", num(a.EscalateScore)),
+		item("aml_review_ratio_pct", num(a.AMLReviewRatioPct)),
+		item("aml_escalate_ratio_pct", num(a.AMLEscalateRatioPct)),
 		item("treasury_wallet", str(a.TreasuryWallet)),
 		item("redemption_wallet", str(a.RedemptionWallet)),
 		item("holder_count", num(a.HolderCount)),

@@ -369,6 +369,8 @@ func testAssetCRUD(t *testing.T, s registry.Store) {
 		{"decimals negative", func(a *registry.Asset) { a.Decimals = -1 }, "decimals"},
 		{"bad jurisdiction", func(a *registry.Asset) { a.Params.BlockedJurisdictions = []string{"ZZ"} }, "params.blocked_jurisdictions"},
 		{"bad parties", func(a *registry.Asset) { a.Params.Parties = "sender" }, "params.parties"},
+		{"aml bands inverted", func(a *registry.Asset) { a.Params.AMLReviewRatioPct, a.Params.AMLEscalateRatioPct = 500, 400 }, "params.aml_escalate_ratio_pct"},
+		{"negative aml band", func(a *registry.Asset) { a.Params.AMLReviewRatioPct = -1 }, "params.aml_review_ratio_pct"},
 		{"bad paused action", func(a *registry.Asset) { a.PausedActions = []string{"DANCE"} }, "paused_actions"},
 		{"bad condition effect", func(a *registry.Asset) { a.Params.Conditions[0].Effect = "ALLOW" }, "params.conditions[0].effect"},
 		{"bad treasury", func(a *registry.Asset) { a.TreasuryWallet = "0x12" }, "treasury_wallet"},

@@ -11,6 +11,16 @@ escalate_score := input.asset.escalate_score if {
 	input.asset.escalate_score > 0
 } else := 80
 
+# Amount bands against the investor's expected range, in percent (per asset;
+# defaults 300 and 600: more than 3x reviews, more than 6x escalates).
+amount_review_pct := input.asset.aml_review_ratio_pct if {
+	input.asset.aml_review_ratio_pct > 0
+} else := 300
+
+amount_escalate_pct := input.asset.aml_escalate_ratio_pct if {
+	input.asset.aml_escalate_ratio_pct > 0
+} else := 600
+
 aml_subjects["recipient"] := input.to if investor_recipient
 
 aml_subjects["sender"] := input.from if investor_sender
@@ -26,13 +36,13 @@ dynamic_review contains limit_reason("AML_REVIEW", sprintf("%s AML score require
 	p.aml.score < escalate_score
 }
 
-dynamic_review contains limit_reason("AML_AMOUNT_ESCALATE", sprintf("amount is more than 6x the %s expected range", [side]), "rego/aml/amount", p.aml.amount_ratio_pct, 600) if {
+dynamic_review contains limit_reason("AML_AMOUNT_ESCALATE", sprintf("amount is more than 6x the %s expected range", [side]), "rego/aml/amount", p.aml.amount_ratio_pct, amount_escalate_pct) if {
 	some side, p in aml_subjects
-	p.aml.amount_ratio_pct > 600
+	p.aml.amount_ratio_pct > amount_escalate_pct
 }
 
-dynamic_review contains limit_reason("AML_AMOUNT_ABOVE_EXPECTED", sprintf("amount is more than 3x the %s expected range", [side]), "rego/aml/amount", p.aml.amount_ratio_pct, 300) if {
+dynamic_review contains limit_reason("AML_AMOUNT_ABOVE_EXPECTED", sprintf("amount is more than 3x the %s expected range", [side]), "rego/aml/amount", p.aml.amount_ratio_pct, amount_review_pct) if {
 	some side, p in aml_subjects
-	p.aml.amount_ratio_pct > 300
-	p.aml.amount_ratio_pct <= 600
+	p.aml.amount_ratio_pct > amount_review_pct
+	p.aml.amount_ratio_pct <= amount_escalate_pct
 }

@@ -521,8 +521,12 @@ type AssetParams struct {
 	EscalateScore             int64                  `protobuf:"varint,14,opt,name=escalate_score,json=escalateScore,proto3" json:"escalate_score,omitempty"`
 	OnScreeningHit            string                 `protobuf:"bytes,15,opt,name=on_screening_hit,json=onScreeningHit,proto3" json:"on_screening_hit,omitempty"` // freeze or case
 	Conditions                []*Condition           `protobuf:"bytes,16,rep,name=conditions,proto3" json:"conditions,omitempty"`
-	unknownFields             protoimpl.UnknownFields
-	sizeCache                 protoimpl.SizeCache
+	// AML amount bands against the investor's expected range, in percent
+	// (0 = default: 300 reviews, 600 escalates).
+	AmlReviewRatioPct   int64 `protobuf:"varint,17,opt,name=aml_review_ratio_pct,json=amlReviewRatioPct,proto3" json:"aml_review_ratio_pct,omitempty"`
+	AmlEscalateRatioPct int64 `protobuf:"varint,18,opt,name=aml_escalate_ratio_pct,json=amlEscalateRatioPct,proto3" json:"aml_escalate_ratio_pct,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *AssetParams) Reset() {
@@ -665,6 +669,20 @@ func (x *AssetParams) GetConditions() []*Condition {
 		return x.Conditions
 	}
 	return nil
+}
+
+func (x *AssetParams) GetAmlReviewRatioPct() int64 {
+	if x != nil {
+		return x.AmlReviewRatioPct
+	}
+	return 0
+}
+
+func (x *AssetParams) GetAmlEscalateRatioPct() int64 {
+	if x != nil {
+		return x.AmlEscalateRatioPct
+	}
+	return 0
 }
 
 // StringList wraps a list so that an update can tell "absent" from "empty".
@@ -2587,7 +2605,7 @@ const file_clearance_registry_v1_registry_proto_rawDesc = "" +
 	"\x04expr\x18\x02 \x01(\tR\x04expr\x12\x16\n" +
 	"\x06effect\x18\x03 \x01(\tR\x06effect\x12\x12\n" +
 	"\x04code\x18\x04 \x01(\tR\x04code\x12\x18\n" +
-	"\amessage\x18\x05 \x01(\tR\amessage\"\xe9\x06\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\xcf\a\n" +
 	"\vAssetParams\x123\n" +
 	"\x15allowed_jurisdictions\x18\x01 \x03(\tR\x14allowedJurisdictions\x123\n" +
 	"\x15blocked_jurisdictions\x18\x02 \x03(\tR\x14blockedJurisdictions\x12-\n" +
@@ -2609,7 +2627,9 @@ const file_clearance_registry_v1_registry_proto_rawDesc = "" +
 	"\x10on_screening_hit\x18\x0f \x01(\tR\x0eonScreeningHit\x12@\n" +
 	"\n" +
 	"conditions\x18\x10 \x03(\v2 .clearance.registry.v1.ConditionR\n" +
-	"conditions\x1aL\n" +
+	"conditions\x12/\n" +
+	"\x14aml_review_ratio_pct\x18\x11 \x01(\x03R\x11amlReviewRatioPct\x123\n" +
+	"\x16aml_escalate_ratio_pct\x18\x12 \x01(\x03R\x13amlEscalateRatioPct\x1aL\n" +
 	"\x1eMaxHoldersPerJurisdictionEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"$\n" +
