@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -17,12 +16,7 @@ func decisionsCmd(e *env) *cobra.Command {
 		Short: "Verify the decision log's hash chain",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadWithFlags(cmd, f)
-			if err != nil {
-				return &codeError{exitUsage, err}
-			}
-			logger := newLogger(Config{LogLevel: "warn", LogFormat: "text"}, os.Stderr)
-			st, err := openStores(cmd.Context(), cfg, logger, false)
+			st, err := openCLIStores(cmd, f)
 			if err != nil {
 				return err
 			}

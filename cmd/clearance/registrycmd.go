@@ -76,12 +76,7 @@ applied, or nothing at all with --atomic. Re-importing the same file is a
 no-op. A progress bar shows on a terminal.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadWithFlags(cmd, f)
-			if err != nil {
-				return &codeError{exitUsage, err}
-			}
-			logger := newLogger(Config{LogLevel: "warn", LogFormat: "text"}, os.Stderr)
-			st, err := openStores(cmd.Context(), cfg, logger, false)
+			st, err := openCLIStores(cmd, f)
 			if err != nil {
 				return err
 			}
@@ -136,12 +131,7 @@ func registryExportCmd(e *env) *cobra.Command {
 		Short: "Export the registry in the import format (JSON lines or CSV)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadWithFlags(cmd, f)
-			if err != nil {
-				return &codeError{exitUsage, err}
-			}
-			logger := newLogger(Config{LogLevel: "warn", LogFormat: "text"}, os.Stderr)
-			st, err := openStores(cmd.Context(), cfg, logger, false)
+			st, err := openCLIStores(cmd, f)
 			if err != nil {
 				return err
 			}

@@ -268,3 +268,14 @@ func newDecisionLog(ctx context.Context, st *stores, logger *slog.Logger, reg pr
 	}
 	return decisionlog.New(decisionlog.DefaultConfig(), sink, logger, reg)
 }
+
+// openCLIStores loads config and flags for an offline command and opens the
+// configured store (with a quiet logger). The caller closes it.
+func openCLIStores(cmd *cobra.Command, f *serveFlags) (*stores, error) {
+	cfg, err := loadWithFlags(cmd, f)
+	if err != nil {
+		return nil, &codeError{exitUsage, err}
+	}
+	logger := newLogger(Config{LogLevel: "warn", LogFormat: "text"}, os.Stderr)
+	return openStores(cmd.Context(), cfg, logger, false)
+}

@@ -2,17 +2,15 @@ package decisionlog_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/clearancehq/clearance/registry/postgres/pgtest"
+
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/clearancehq/clearance/gateway/decisionlog"
@@ -63,29 +61,8 @@ func boltCase(t *testing.T) sinkCase {
 }
 
 func pgCase(t *testing.T) sinkCase {
-	dsn := os.Getenv("CLEARANCE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
 	ctx := context.Background()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "dltest_" + hex.EncodeToString(b)
-	admin, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); admin.Close() })
-	cfg, _ := pgxpool.ParseConfig(dsn)
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.NewPool(t)
 	if err := decisionlog.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}

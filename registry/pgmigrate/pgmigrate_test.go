@@ -1,49 +1,17 @@
 package pgmigrate_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"sync"
 	"testing"
 	"testing/fstest"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/clearancehq/clearance/registry/postgres/pgtest"
 
 	"github.com/clearancehq/clearance/registry/pgmigrate"
 )
 
-func pool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	dsn := os.Getenv("CLEARANCE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx := context.Background()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "migtest_" + hex.EncodeToString(b)
-	admin, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); admin.Close() })
-	cfg, _ := pgxpool.ParseConfig(dsn)
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	p, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	return p
-}
-
 func TestApplyOnceInOrderConcurrently(t *testing.T) {
-	p := pool(t)
+	p := pgtest.NewPool(t)
 	ctx := t.Context()
 	fsys := fstest.MapFS{
 		"migrations/001_a.sql": {Data: []byte(`CREATE TABLE demo_a (n int); INSERT INTO demo_a VALUES (1);`)},

@@ -1,16 +1,13 @@
 package pgstatus_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/clearancehq/clearance/registry/postgres/pgtest"
+
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5/pgxpool"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/clearancehq/clearance/screening"
@@ -18,42 +15,11 @@ import (
 	"github.com/clearancehq/clearance/screening/pgstatus"
 )
 
-func dsn() string {
-	if v := os.Getenv("CLEARANCE_TEST_POSTGRES_DSN"); v != "" {
-		return v
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
 func pgStore(t *testing.T) screening.StatusStore {
 	t.Helper()
-	ctx := context.Background()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "scrtest_" + hex.EncodeToString(b)
-	admin, err := pgxpool.New(ctx, dsn())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("postgres at %s: %v", dsn(), err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	cfg, err := pgxpool.ParseConfig(dsn())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.NewPool(t)
 	for i := 0; i < 2; i++ { // idempotent
-		if err := pgstatus.Migrate(ctx, pool); err != nil {
+		if err := pgstatus.Migrate(t.Context(), pool); err != nil {
 			t.Fatal(err)
 		}
 	}
